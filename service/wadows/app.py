@@ -1,0 +1,218 @@
+"""The WSGI application: routes, and the SOAP pipeline every POST passes through.
+
+parse (MIME, envelope) -> WS-Addressing and mustUnderstand -> XSD validation -> dispatch (spyne)
+-> response envelope -> MTOM writer. Each step lives in its own module under soap/; this file only
+puts them in order and turns any failure into a SOAP fault, never an HTML page or a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from .config import Config
+from .retrieve.model import RetrieveResult
+from .retrieve.rad69 import ImagingDocumentSource
+from .soap import envelope, faults, mtom, responses, wsa
+from .soap.dispatch import dispatch, operation_for
+from .soap.faults import SOAP12_CONTENT_TYPE, SoapFault
+from .store.base import Backend
+
+log = logging.getLogger("wadows")
+access_log = logging.getLogger("wadows.access")
+
+ENDPOINT = "/wado-ws"
+UNDERSTOOD_HEADERS = wsa.WSA_HEADERS
+
+StartResponse = Callable[..., object]
+
+
+@dataclass
+class _Exchange:
+    """What the access log says about one request; filled as the pipeline goes, never with identifiers."""
+
+    started: float = field(default_factory=time.monotonic)
+    operation: str | None = None
+    documents_requested: int = 0
+    documents_returned: int = 0
+    status: str | None = None
+    http_status: str = "200 OK"
+    fault: str | None = None
+
+
+class WadoWsApp:
+    def __init__(self, config: Config, backend: Backend, source: ImagingDocumentSource) -> None:
+        self.config = config
+        self.backend = backend
+        self.source = source
+        self._wsdl_cache: bytes | None = None
+
+    # -- routing ---------------------------------------------------------------------------------
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "") or "/"
+        try:
+            if path == ENDPOINT and method == "POST":
+                return self._soap(environ, start_response)
+            if method in ("GET", "HEAD"):
+                if path == ENDPOINT and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl="):
+                    return self._static(start_response, self._wsdl(), "text/xml; charset=utf-8")
+                if path.startswith(ENDPOINT + "/schema/"):
+                    return self._schema(path[len(ENDPOINT + "/schema/"):], start_response)
+                if path == "/healthz":
+                    return self._health(start_response)
+            if path == ENDPOINT:
+                return self._text(start_response, "405 Method Not Allowed", "POST a SOAP 1.2 request, or GET ?wsdl\n",
+                                  [("Allow", "GET, POST")])
+            return self._text(start_response, "404 Not Found", "not found\n")
+        except Exception:  # never an HTML page or a traceback to the client
+            log.exception("unexpected failure on %s %s", method, path)
+            fault = SoapFault(faults.RECEIVER, "Internal processing failure")
+            return self._fault(start_response, fault, _Exchange())
+
+    # -- GET -------------------------------------------------------------------------------------
+    def _wsdl(self) -> bytes:
+        if self._wsdl_cache is None:
+            from .soap.wsdl import render_wsdl
+
+            self._wsdl_cache = render_wsdl(self.config.server.effective_public_url)
+        return self._wsdl_cache
+
+    def _schema(self, relpath: str, start_response: StartResponse) -> Iterable[bytes]:
+        from .soap.wsdl import schema_file
+
+        found = schema_file(relpath)
+        if found is None:
+            return self._text(start_response, "404 Not Found", "no such schema\n")
+        return self._static(start_response, found.read_bytes(), "text/xml; charset=utf-8")
+
+    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            backend = self.backend.health()
+        except Exception as exc:  # a broken backend is a health answer, not a crash
+            backend = {"ok": False, "error": type(exc).__name__}
+        body = json.dumps({"status": "ok", "backend": backend}).encode()
+        return self._static(start_response, body, "application/json")
+
+    @staticmethod
+    def _static(start_response: StartResponse, body: bytes, ctype: str) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+        return [body]
+
+    @staticmethod
+    def _text(start_response: StartResponse, status: str, text: str, extra: list | None = None) -> Iterable[bytes]:
+        body = text.encode()
+        start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+                       + (extra or []))
+        return [body]
+
+    # -- SOAP ------------------------------------------------------------------------------------
+    def _read_body(self, environ: dict) -> bytes:
+        limit = self.config.server.max_request_bytes
+        too_big = faults.sender(f"The request is larger than this server accepts ({limit} bytes)",
+                                http_status="413 Content Too Large")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            raise faults.sender("Invalid Content-Length") from None
+        if length > limit:
+            raise too_big
+        stream = environ["wsgi.input"]
+        data = stream.read(length) if length >= 0 else stream.read(limit + 1)
+        if len(data) > limit:
+            raise too_big
+        return data
+
+    def _soap(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        ex = _Exchange()
+        addr = wsa.Addressing()
+        try:
+            content_type = environ.get("CONTENT_TYPE", "")
+            body = self._read_body(environ)
+            media = mtom.media_type(content_type)
+            attachments: dict[str, bytes] = {}
+            if media == "multipart/related":
+                body, attachments = mtom.parse_request(content_type, body)
+                http_action = mtom.content_type_param(content_type, "action")
+            elif media == "application/soap+xml":
+                http_action = mtom.content_type_param(content_type, "action")
+            elif media == "text/xml":
+                raise SoapFault(faults.VERSION_MISMATCH, "SOAP 1.1 (text/xml) is not supported; send SOAP 1.2 (application/soap+xml)")
+            else:
+                raise faults.sender(f"Unsupported Content-Type '{media[:100]}'; send application/soap+xml or multipart/related (MTOM)",
+                                    http_status="415 Unsupported Media Type")
+            env = envelope.parse_envelope(body, attachments)
+            addr = wsa.read(env.headers)
+            wsa.check_must_understand(env.headers, UNDERSTOOD_HEADERS)
+            op = operation_for(env.body)
+            ex.operation = op.request.rpartition("}")[2]
+            wsa.check_action(addr, set(op.actions), http_action)
+            from .soap.validate import SchemaViolation, validate_body
+
+            try:
+                validate_body(env.body)
+            except SchemaViolation as exc:
+                raise faults.sender(f"The request does not match the schema: {exc}") from None
+            result = dispatch(env.body, self.source)
+        except SoapFault as fault:
+            ex.fault = fault.code
+            return self._fault(start_response, fault, ex, addr.message_id)
+        return self._respond(start_response, result, op.response_action, addr.message_id, ex)
+
+    def _respond(self, start_response: StartResponse, result: RetrieveResult, action: str,
+                 relates_to: str | None, ex: _Exchange) -> Iterable[bytes]:
+        body_el, attachments = responses.retrieve_document_set_response(result)
+        env = envelope.build_envelope(wsa.response_headers(action, relates_to), body_el)
+        ctype, chunks = mtom.write_response(env, attachments, action=action)
+        ex.status = result.status.rpartition(":")[2]
+        ex.documents_returned = len(result.documents)
+        ex.documents_requested = len(result.documents) + len(result.errors)
+        start_response("200 OK", [("Content-Type", ctype)])
+        return self._logged(chunks, ex)
+
+    def _fault(self, start_response: StartResponse, fault: SoapFault, ex: _Exchange,
+               relates_to: str | None = None) -> Iterable[bytes]:
+        body = faults.fault_envelope(fault, relates_to=relates_to)
+        ex.http_status = fault.status
+        ex.fault = fault.code
+        start_response(fault.status, [("Content-Type", SOAP12_CONTENT_TYPE), ("Content-Length", str(len(body)))])
+        return self._logged([body], ex)
+
+    def _logged(self, chunks: Iterable[bytes], ex: _Exchange) -> Iterator[bytes]:
+        sent = 0
+        outcome = "complete"
+        try:
+            for chunk in chunks:
+                sent += len(chunk)
+                yield chunk
+        except GeneratorExit:
+            outcome = "client-closed"
+            raise
+        except Exception:
+            # Headers are gone already: the only honest signal left is to cut the connection short.
+            outcome = "aborted"
+            log.exception("response aborted while streaming")
+            raise
+        finally:
+            if self.config.log.access_log:
+                access_log.info(json.dumps({
+                    "operation": ex.operation, "http": ex.http_status.split()[0], "status": ex.status,
+                    "fault": ex.fault, "documents_requested": ex.documents_requested,
+                    "documents_returned": ex.documents_returned, "bytes": sent, "outcome": outcome,
+                    "ms": round((time.monotonic() - ex.started) * 1000, 1),
+                }))
+
+
+def create_app(config: Config, backend: Backend) -> WadoWsApp:
+    from .retrieve.rad69 import SourceSettings
+
+    settings = SourceSettings(
+        repository_unique_ids=frozenset([config.source.repository_unique_id, *config.source.also_known_as]),
+        max_documents=config.server.max_documents,
+        chunk_size=config.server.chunk_size,
+    )
+    logging.getLogger("spyne").setLevel(logging.CRITICAL)  # spyne logs request documents on errors
+    return WadoWsApp(config, backend, ImagingDocumentSource(backend, settings))

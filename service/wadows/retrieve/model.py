@@ -1,0 +1,62 @@
+"""What a retrieval asks for and what it answers, free of SOAP so retrieval can be tested alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .errors import ErrorCode
+
+SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
+PARTIAL_SUCCESS = "urn:ihe:iti:2007:ResponseStatusType:PartialSuccess"
+FAILURE = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"
+SEVERITY_ERROR = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"
+SEVERITY_WARNING = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Warning"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRequest:
+    study_uid: str
+    series_uid: str
+    repository_unique_id: str
+    document_unique_id: str
+    home_community_id: str | None = None
+    anonymize: str | None = None  # the raw value the client sent (only "yes" is valid, PS3.18 §8.1.7)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveRequest:
+    documents: tuple[DocumentRequest, ...]
+    transfer_syntaxes: tuple[str, ...]
+    anonymize: str | None = None  # request-level form: applies to every document
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryError:
+    """One rs:RegistryError; ``context`` and ``location`` go to the client, so they carry no PHI."""
+
+    code: ErrorCode
+    context: str
+    location: str | None = None
+    severity: str = SEVERITY_ERROR
+
+
+@dataclass(slots=True)
+class DocumentResult:
+    repository_unique_id: str
+    document_unique_id: str
+    mime_type: str
+    chunks: Callable[[], Iterable[bytes]]  # opened lazily, while the response is being written
+    home_community_id: str | None = None
+
+
+@dataclass(slots=True)
+class RetrieveResult:
+    documents: list[DocumentResult] = field(default_factory=list)
+    errors: list[RegistryError] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if not any(e.severity == SEVERITY_ERROR for e in self.errors):
+            return SUCCESS
+        return PARTIAL_SUCCESS if self.documents else FAILURE

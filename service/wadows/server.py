@@ -1,0 +1,50 @@
+"""Building and running the HTTP server (waitress), shared by `wadows serve`, tests and benches."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import waitress
+from waitress.server import BaseWSGIServer
+
+from .app import WadoWsApp, create_app
+from .config import Config
+from .store.filestore import FileStore
+
+
+def open_store(config: Config) -> FileStore:
+    """The configured folder, or the bundled samples when none is configured."""
+    if config.store.path:
+        root = Path(config.store.path)
+    else:
+        from .samples import bundled_samples_dir
+
+        root = bundled_samples_dir()
+    if not root.is_dir():
+        raise SystemExit(f"wadows: store folder {root} does not exist")
+    return FileStore(root, Path(config.store.index) if config.store.index else None)
+
+
+def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
+    app = app or create_app(config, open_store(config))
+    limit = config.server.max_request_bytes
+    return waitress.create_server(
+        app,
+        host=config.server.host,
+        port=config.server.port,
+        threads=config.server.threads,
+        ident="wadows",
+        # Our app answers oversized requests with a SOAP fault; waitress's own cap is only a backstop.
+        max_request_body_size=limit * 2 + (1 << 20),
+        clear_untrusted_proxy_headers=True,
+        channel_timeout=120,
+        # Bigger in-memory output buffer than waitress's 1 MB: fewer spills to temporary files
+        # while a large document streams, and the high watermark still bounds memory per connection.
+        outbuf_overflow=8 << 20,
+        outbuf_high_watermark=32 << 20,
+    )
+
+
+def configure_logging(config: Config) -> None:
+    logging.basicConfig(level=config.log.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

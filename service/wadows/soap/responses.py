@@ -1,0 +1,51 @@
+"""The RAD-69 response body (ihe:RetrieveDocumentSetResponse) with its MTOM attachments."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..retrieve.model import RetrieveResult
+from .mtom import Attachment, new_content_id
+from .ns import IHE, RS, XOP, q
+
+_NSMAP = {"ihe": IHE, "rs": RS, "xop": XOP}
+
+
+def registry_response(result: RetrieveResult, parent: etree._Element | None = None) -> etree._Element:
+    tag = q(RS, "RegistryResponse")
+    rr = etree.SubElement(parent, tag) if parent is not None else etree.Element(tag, nsmap=_NSMAP)
+    rr.set("status", result.status)
+    if result.errors:
+        lst = etree.SubElement(rr, q(RS, "RegistryErrorList"))
+        lst.set("highestSeverity", max(e.severity for e in result.errors))
+        for err in result.errors:
+            e = etree.SubElement(lst, q(RS, "RegistryError"))
+            e.set("errorCode", err.code.value)
+            e.set("codeContext", err.context)
+            e.set("severity", err.severity)
+            if err.location is not None:
+                e.set("location", err.location)
+    return rr
+
+
+def retrieve_document_set_response(result: RetrieveResult) -> tuple[etree._Element, list[Attachment]]:
+    root = etree.Element(q(IHE, "RetrieveDocumentSetResponse"), nsmap=_NSMAP)
+    registry_response(result, root)
+    attachments = []
+    for n, doc in enumerate(result.documents, 1):
+        cid = new_content_id(n)
+        dr = etree.SubElement(root, q(IHE, "DocumentResponse"))
+        if doc.home_community_id:
+            etree.SubElement(dr, q(IHE, "HomeCommunityId")).text = doc.home_community_id
+        etree.SubElement(dr, q(IHE, "RepositoryUniqueId")).text = doc.repository_unique_id
+        etree.SubElement(dr, q(IHE, "DocumentUniqueId")).text = doc.document_unique_id
+        etree.SubElement(dr, q(IHE, "mimeType")).text = doc.mime_type
+        inc = etree.SubElement(etree.SubElement(dr, q(IHE, "Document")), q(XOP, "Include"))
+        inc.set("href", f"cid:{cid}")
+        attachments.append(Attachment(cid, doc.mime_type, _lazy(doc.chunks)))
+    return root, attachments
+
+
+def _lazy(factory):
+    """Defer opening the document until the writer reaches its part."""
+    yield from factory()
