@@ -1,0 +1,430 @@
+"""The SQLite index of a folder of DICOM Part-10 files: which file holds which SOP instance.
+
+The folder is read-only to us: archives are often mounted read-only, and a service that answers
+retrievals has no business changing the evidence it serves. So the index lives in a cache
+directory, never beside the files, and indexing never writes, renames or locks anything in the
+store. Any layout is accepted (PS3.10 §8 file names are not required; vendors nest folders
+their own way), because objects are found by reading their headers, not their names.
+
+Why a single short transaction rather than "build a temporary database, then rename": readers
+(one SQLite connection per server thread) keep their connections across refreshes. Headers are
+read first with no lock held; the changes are then written in one transaction that lasts as long
+as inserting pre-computed rows. SQLite's isolation means a reader sees the old index or the new
+one, never a mixture, and its busy timeout covers the few milliseconds of the commit. A renamed
+file would instead leave open connections on the old, unlinked inode until each one reopened.
+The default rollback journal (not WAL) keeps a pre-built index usable from a read-only location.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import stat
+import struct
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
+
+from ..security.uids import is_valid_uid
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 10.0
+
+_MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # DICOMDIR (PS3.10 §8.6)
+_HEADER_TAGS = ["SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows"]
+_PIXEL_TAGS = {0x7FE00010, 0x7FE00009, 0x7FE00008}  # Pixel Data, Double Float, Float Pixel Data
+_ITEM, _SEQUENCE_DELIMITER = 0xFFFEE000, 0xFFFEE0DD
+_LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"SQ", b"UC", b"UR", b"UT"}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Every regular file seen, readable or not, so an unchanged junk file is not re-read either.
+CREATE TABLE IF NOT EXISTS file (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sop_instance_uid TEXT,
+    study_uid TEXT,
+    series_uid TEXT,
+    sop_class_uid TEXT,
+    transfer_syntax_uid TEXT,
+    error TEXT
+);
+-- One row per SOP instance, derived from `file` after each scan (duplicates resolved).
+CREATE TABLE IF NOT EXISTS instance (
+    sop_instance_uid TEXT PRIMARY KEY,
+    study_uid TEXT NOT NULL,
+    series_uid TEXT NOT NULL,
+    sop_class_uid TEXT NOT NULL,
+    transfer_syntax_uid TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS instance_series ON instance (study_uid, series_uid);
+"""
+
+# Of several files holding the same SOP Instance UID, the one whose relative path sorts first
+# (byte order) is served: a rule that does not depend on walk order or on which file came first.
+_DERIVE_INSTANCES = """
+INSERT INTO instance
+SELECT sop_instance_uid, study_uid, series_uid, sop_class_uid, transfer_syntax_uid, path, size
+FROM (SELECT *, row_number() OVER (PARTITION BY sop_instance_uid ORDER BY path) AS n
+      FROM file WHERE error IS NULL)
+WHERE n = 1
+"""
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run changed. Counts are of served files; ``errors`` lists every file
+    currently not served (unreadable, not DICOM, duplicate, ...) with a short reason, including
+    ones skipped in earlier runs, so each report is complete on its own."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    instances: int = 0
+
+
+class SkippedFile(Exception):
+    """A file the index does not serve; the message is the reason shown to the operator."""
+
+
+class Header(NamedTuple):
+    """The identifiers the index keeps for one Part-10 file."""
+
+    study_uid: str
+    series_uid: str
+    sop_instance_uid: str
+    sop_class_uid: str
+    transfer_syntax_uid: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    path: str
+    size: int
+    mtime_ns: int
+    sop_instance_uid: str | None = None
+    study_uid: str | None = None
+    series_uid: str | None = None
+    sop_class_uid: str | None = None
+    transfer_syntax_uid: str | None = None
+    error: str | None = None
+
+
+def cache_dir() -> Path:
+    """``$WADOWS_CACHE_DIR``, else ``$XDG_CACHE_HOME/wadows``, else ``~/.cache/wadows``."""
+    explicit = os.environ.get("WADOWS_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    # XDG Base Directory spec: a relative $XDG_CACHE_HOME is invalid and shall be ignored.
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "wadows"
+    return Path.home() / ".cache" / "wadows"
+
+
+def default_index_path(root: Path) -> Path:
+    """The index file for ``root``: in the cache directory, named from a hash of the resolved path,
+    so two stores never share an index and the same store always finds its own."""
+    resolved = os.fsencode(Path(root).resolve())
+    digest = hashlib.sha256(resolved).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(root).resolve().name)[:40] or "root"
+    return cache_dir() / f"{name}-{digest}.sqlite"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def read_header(path: Path) -> Header:
+    """The UIDs of a Part-10 file, or SkippedFile saying why it cannot be served.
+
+    Only the header is parsed (values of other elements are skipped, the pixel data is never
+    read), but the file's length is checked against the Pixel Data element, because pydicom
+    silently accepts a file cut short, and a truncated object would only fail mid-response.
+    """
+    with warnings.catch_warnings(), open(path, "rb") as fp:
+        warnings.simplefilter("ignore")
+        size = os.fstat(fp.fileno()).st_size
+        try:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
+        except InvalidDicomError:
+            raise SkippedFile("not a DICOM Part-10 file (no 'DICM' prefix)") from None
+        except Exception as exc:  # pydicom raises many types on damaged input
+            raise SkippedFile(f"unreadable header ({type(exc).__name__})") from None
+        meta = ds.file_meta
+        ts = _uid_value(meta.get("TransferSyntaxUID"))
+        if meta.get("MediaStorageSOPClassUID") == _MEDIA_STORAGE_DIRECTORY:
+            raise SkippedFile("DICOMDIR (a media directory, not an instance)")
+        if ts is not None and is_valid_uid(ts):
+            # First, so that a cut-off file is reported as such, not as "no Study Instance UID".
+            _check_complete(fp, size, UID(ts), ds)
+        sop = _uid_value(ds.get("SOPInstanceUID"))
+        if sop is None:
+            raise SkippedFile("no SOP Instance UID (0008,0018)")
+        sop_class = _uid_value(ds.get("SOPClassUID")) or _uid_value(meta.get("MediaStorageSOPClassUID"))
+        values = {
+            "SOP Instance UID": sop,
+            "SOP Class UID": sop_class,
+            "Study Instance UID": _uid_value(ds.get("StudyInstanceUID")),
+            "Series Instance UID": _uid_value(ds.get("SeriesInstanceUID")),
+            "Transfer Syntax UID": ts,
+        }
+        for name, value in values.items():
+            if value is None:
+                raise SkippedFile(f"no {name}")
+            # Requests can only name valid UIDs (security.uids), so an object whose UIDs are
+            # malformed could never be retrieved; say so now instead of answering "unknown" later.
+            if not is_valid_uid(value):
+                raise SkippedFile(f"invalid {name}")
+    return Header(*(values[name] for name in _HEADER_ORDER))  # type: ignore[arg-type]
+
+
+_HEADER_ORDER = ("Study Instance UID", "Series Instance UID", "SOP Instance UID", "SOP Class UID",
+                 "Transfer Syntax UID")
+
+
+def _uid_value(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value) if isinstance(value, str) else "\\".join(map(str, value))  # VM > 1: invalid
+
+
+def _check_complete(fp, size: int, ts: UID, ds: pydicom.Dataset) -> None:
+    """Raise SkippedFile if the file ends before its last element does."""
+    if ts.is_deflated or not ts.is_transfer_syntax:
+        return  # positions in a deflated stream are not file offsets; unknown syntaxes: no claim
+    position = fp.tell()
+    if position > size:
+        raise SkippedFile("truncated (file ends inside an element)")
+    head = fp.read(12)
+    endian = "<" if ts.is_little_endian else ">"
+    if len(head) < 8:
+        if "Rows" in ds or ts.is_compressed or _is_image_storage(ds):
+            raise SkippedFile("truncated (no Pixel Data element)")
+        return
+    group, element = struct.unpack(endian + "HH", head[:4])
+    if (group << 16 | element) not in _PIXEL_TAGS:
+        return
+    if ts.is_implicit_VR:
+        header, length_format = 8, "L"  # tag, 32-bit length
+    elif head[4:6] in _LONG_VRS:
+        header, length_format = 12, "L"  # tag, VR, 2 reserved bytes, 32-bit length
+    else:
+        header, length_format = 8, "H"  # tag, VR, 16-bit length
+    if len(head) < header:
+        raise SkippedFile("truncated (inside the Pixel Data element header)")
+    field_size = struct.calcsize(endian + length_format)
+    (length,) = struct.unpack(endian + length_format, head[header - field_size:header])
+    if length != 0xFFFFFFFF:
+        if position + header + length > size:
+            raise SkippedFile("truncated (Pixel Data shorter than its length)")
+        return
+    # Encapsulated (PS3.5 A.4): walk the item headers to the Sequence Delimitation Item.
+    offset = position + header
+    while True:
+        fp.seek(offset)
+        item = fp.read(8)
+        if len(item) < 8:
+            raise SkippedFile("truncated (encapsulated Pixel Data not terminated)")
+        tag_group, tag_element, item_length = struct.unpack("<HHL", item)
+        tag = tag_group << 16 | tag_element
+        if tag == _SEQUENCE_DELIMITER:
+            return
+        if tag != _ITEM or item_length == 0xFFFFFFFF:
+            raise SkippedFile("damaged encapsulated Pixel Data")
+        offset += 8 + item_length
+        if offset > size:
+            raise SkippedFile("truncated (encapsulated Pixel Data fragment)")
+
+
+def _is_image_storage(ds: pydicom.Dataset) -> bool:
+    sop_class = _uid_value(ds.get("SOPClassUID"))
+    return bool(sop_class) and UID(sop_class).name.endswith("Image Storage")
+
+
+def _walk(root: Path, errors: list[tuple[str, str]]) -> Iterator[tuple[str, os.stat_result]]:
+    """(relative POSIX path, lstat) of every regular file under root.
+
+    Symbolic links are reported, not followed: a link may point outside the store, and one
+    that points inside it names a file the walk reaches anyway.
+    """
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        try:
+            with os.scandir(root / rel_dir if rel_dir else root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            errors.append((rel_dir or ".", f"cannot list folder ({type(exc).__name__})"))
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                errors.append((_printable(rel), f"cannot stat ({type(exc).__name__})"))
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                errors.append((_printable(rel), "symbolic link (not followed)"))
+            elif stat.S_ISDIR(st.st_mode):
+                stack.append(rel)
+            elif not stat.S_ISREG(st.st_mode):
+                errors.append((_printable(rel), "not a regular file"))
+            elif _printable(rel) != rel:
+                errors.append((_printable(rel), "file name is not valid UTF-8"))
+            else:
+                yield rel, st
+
+
+def _printable(rel: str) -> str:
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        # An index is a cache: a different schema is rebuilt, never migrated. One script, one
+        # transaction, so a reader never finds the tables half created.
+        db.executescript(
+            "BEGIN IMMEDIATE;"
+            "DROP TABLE IF EXISTS instance; DROP TABLE IF EXISTS file; DROP TABLE IF EXISTS meta;"
+            f"{_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        )
+    return db
+
+
+def build_index(root: Path, db_path: Path | None = None, *, progress: bool = False) -> IndexReport:
+    """Bring the index of ``root`` up to date; only new or changed files are read.
+
+    A file is unchanged when its (path, size, mtime_ns) are; anything not servable is reported
+    in ``errors`` and skipped, never fatal.
+    """
+    root = Path(root).resolve(strict=True)
+    if not root.is_dir():
+        raise NotADirectoryError(f"store {root} is not a folder")
+    db_path = Path(db_path) if db_path is not None else default_index_path(root)
+    if _inside(db_path.resolve(), root):
+        raise ValueError("the index must not be inside the store (the store is never written)")
+    # The index names files (which often carry patient IDs) and UIDs: keep its folder private.
+    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    db = _connect(db_path)
+    try:
+        stored_root = db.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
+        same_root = stored_root is not None and stored_root[0] == os.fsdecode(root)
+        known: dict[str, tuple[int, int]] = {}
+        if same_root:
+            known = {p: (s, m) for p, s, m in db.execute("SELECT path, size, mtime_ns FROM file")}
+        served_before = dict(db.execute("SELECT path, sop_instance_uid FROM instance")) if same_root else {}
+
+        walk_errors: list[tuple[str, str]] = []
+        seen: dict[str, os.stat_result] = dict(_walk(root, walk_errors))
+        to_read = [p for p, st in seen.items() if known.get(p) != (st.st_size, st.st_mtime_ns)]
+        gone = [p for p in known if p not in seen]
+        rows = [_read_row(root, p, seen[p]) for p in _progress(to_read, progress)]
+
+        if rows or gone or not same_root:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if not same_root:
+                    db.execute("DELETE FROM file")
+                db.executemany("DELETE FROM file WHERE path = ?", ((p,) for p in gone))
+                db.executemany("INSERT OR REPLACE INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               (_astuple(r) for r in rows))
+                db.execute("DELETE FROM instance")
+                db.execute(_DERIVE_INSTANCES)
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('root', ?)", (os.fsdecode(root),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return _report(db, served_before, {r.path for r in rows}, walk_errors)
+    finally:
+        db.close()
+
+
+def _read_row(root: Path, rel: str, st: os.stat_result) -> _Row:
+    try:
+        h = read_header(root / rel)
+    except SkippedFile as exc:
+        return _Row(rel, st.st_size, st.st_mtime_ns, error=str(exc))
+    except OSError as exc:
+        return _Row(rel, st.st_size, st.st_mtime_ns, error=f"cannot read ({type(exc).__name__})")
+    return _Row(rel, st.st_size, st.st_mtime_ns, h.sop_instance_uid, h.study_uid, h.series_uid, h.sop_class_uid,
+                h.transfer_syntax_uid)
+
+
+def _astuple(r: _Row) -> tuple:
+    return (r.path, r.size, r.mtime_ns, r.sop_instance_uid, r.study_uid, r.series_uid,
+            r.sop_class_uid, r.transfer_syntax_uid, r.error)
+
+
+def _progress(items: list[str], enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="indexing", unit="file", dynamic_ncols=True)
+
+
+def _report(db: sqlite3.Connection, before: dict[str, str], reread: set[str],
+            walk_errors: list[tuple[str, str]]) -> IndexReport:
+    after = dict(db.execute("SELECT path, sop_instance_uid FROM instance"))
+    report = IndexReport(instances=len(after))
+    for path in after:
+        if path not in before:
+            report.added += 1
+        elif path in reread:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    report.removed = sum(1 for path in before if path not in after)
+    errors = list(walk_errors)
+    errors += db.execute("SELECT path, error FROM file WHERE error IS NOT NULL").fetchall()
+    errors += db.execute(
+        "SELECT f.path, 'duplicate SOP Instance UID (the file served is ' || i.path || ')' "
+        "FROM file f JOIN instance i USING (sop_instance_uid) WHERE f.error IS NULL AND f.path <> i.path"
+    ).fetchall()
+    report.errors = sorted(errors)
+    return report
+
+
+def connect_readonly(db_path: Path) -> sqlite3.Connection:
+    """A read-only connection to an index, usable from any thread (callers keep one per thread)."""
+    if not Path(db_path).is_file():
+        raise FileNotFoundError(f"no index at {db_path}; run `wadows index`")
+    uri = Path(db_path).resolve().as_uri() + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        db.close()
+        raise RuntimeError(f"index {db_path} has schema {version}, expected {SCHEMA_VERSION}; rebuild it")
+    return db
+
+
+def index_root(db_path: Path) -> str | None:
+    """The store folder an existing index was built for, or None if it is missing or foreign."""
+    try:
+        db = connect_readonly(db_path)
+    except (OSError, RuntimeError, sqlite3.Error):
+        return None
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
