@@ -1,0 +1,284 @@
+"""Leak scanner: finds any planted value of a ``Corpus`` in arbitrary bytes (DICOM files, HTTP responses, logs).
+
+Every byte is searched, not the parsed data set: a leak in a place a parser skips (trailing padding, a private
+UN blob, an overlay bitmap, a deflated payload, a base64 envelope) is still a leak. Values are found in the
+encodings an output could carry them in: ASCII / UTF-8 / the objects' character sets, UTF-16 (both byte orders,
+in case), inside deflate/zlib/gzip streams and inside base64, recursively. Text tokens match case-insensitively;
+dates also as YYYY-MM-DD; UIDs only on component boundaries, so 1.2.3.4 is not reported inside 1.2.3.45 but is
+inside 1.2.3.4.7 (an original UID embedded in a derived one still identifies).
+
+``allowed_for(options)`` derives from the corpus's Table E.1-1 rows what MAY survive with those Options, and
+``required_for(options)`` what the Options say MUST survive (K of the attribute itself).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import re
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import (
+    BINARY,
+    DATE,
+    LITERAL,
+    NUMBER,
+    OPTION_COLUMNS,
+    TEXT,
+    TIME,
+    TOKEN_PREFIX,
+    UID,
+    UID_ROOT,
+    Corpus,
+    PlantedValue,
+    Row,
+)
+
+_MAX_DEPTH = 4  # layers of base64 / deflate inside each other
+_MAX_INFLATE = 1 << 30
+_DEFLATED_TS = b"1.2.840.10008.1.2.1.99"
+
+_TOKEN = re.compile(re.escape(TOKEN_PREFIX.encode()) + rb"[0-9A-Z]{6}", re.IGNORECASE)
+_UID = re.compile(rb"(?<![0-9])" + re.escape(UID_ROOT.encode()) + rb"(?:\.[0-9]+)*")
+# A '.' before a date, time or number means a UID component: "2.25.19370412..." is not a date.
+_DATE = re.compile(rb"(?<![0-9.])(19[3-5][0-9])[-./]?([01][0-9])[-./]?([0-3][0-9])")
+_TIME = re.compile(rb"(?<![0-9.])(0[0-9])(:?)([0-5][0-9])\2([0-5][0-9])")
+_NUMBER = re.compile(rb"(?<![0-9.])(?:4[0-9]{3}\.[0-9]{5}|4[0-9]{6}|[1-9][0-9]{2}[DWMY])(?![0-9])")
+_BASE64 = re.compile(rb"(?:[A-Za-z0-9+/]|\r?\n){12,}={0,2}")
+_COMPRESSED_MAGIC = re.compile(rb"\x78[\x01\x5e\x9c\xda]|\x1f\x8b\x08")
+
+Allowed = Callable[[PlantedValue], bool]
+
+
+def nothing_allowed(pv: PlantedValue) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A planted value that survived: what it is, where it was planted, and where it was found (``layer`` names
+    the decodings on the way, e.g. ``base64@120>inflate@0>utf-16-le``; ``offset`` is within the last one)."""
+
+    planted: PlantedValue
+    matched: str
+    source: str
+    offset: int
+    layer: str
+
+    def __str__(self) -> str:
+        where = f"{self.source} @{self.layer + ':' if self.layer else ''}{self.offset}"
+        return f"{self.planted} survives as {self.matched!r} in {where}"
+
+
+class _Index:
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+        self.uids = {pv.value for pv in corpus.values if pv.kind == UID}
+        self.literals: list[tuple[PlantedValue, bytes, str]] = []
+        for pv in corpus.values:
+            if pv.kind != LITERAL:
+                continue
+            needles: set[tuple[bytes, str]] = set()
+            for text in {pv.value, pv.value.upper(), pv.value.lower()}:
+                for codec in ("utf-8", "latin-1", "cp1252", "utf-16-le", "utf-16-be"):
+                    try:
+                        needles.add((text.encode(codec), codec))
+                    except UnicodeEncodeError:
+                        pass
+            self.literals += [(pv, needle, codec) for needle, codec in needles]
+
+
+@functools.lru_cache(maxsize=8)
+def _index(corpus: Corpus) -> _Index:
+    return _Index(corpus)
+
+
+def _emit(out: list, corpus: Corpus, kind: str, value: str, matched: bytes, offset: int, layer: str) -> None:
+    if pv := corpus.lookup(kind, value):
+        out.append((pv, matched.decode("latin-1"), offset, layer))
+
+
+def _scan_ascii(buf: bytes, idx: _Index, layer: str, out: list, scale: int = 1, shift: int = 0) -> None:
+    """The regex families over an 8-bit view of the data (the bytes themselves, or a UTF-16 view of them)."""
+    corpus = idx.corpus
+    for m in _TOKEN.finditer(buf):
+        _emit(out, corpus, TEXT, m[0].decode().upper(), m[0], m.start() * scale + shift, layer)
+    for m in _DATE.finditer(buf):
+        _emit(out, corpus, DATE, (m[1] + m[2] + m[3]).decode(), m[0], m.start() * scale + shift, layer)
+    for m in _TIME.finditer(buf):
+        _emit(out, corpus, TIME, (m[1] + m[3] + m[4]).decode(), m[0], m.start() * scale + shift, layer)
+    for m in _NUMBER.finditer(buf):
+        _emit(out, corpus, NUMBER, m[0].decode(), m[0], m.start() * scale + shift, layer)
+    for m in _UID.finditer(buf):
+        parts = m[0].decode().split(".")
+        # the UID itself, or a planted UID that is a whole-component prefix of it (embedded in a derived UID)
+        for k in range(len(parts), UID_ROOT.count(".") + 1, -1):
+            if (candidate := ".".join(parts[:k])) in idx.uids:
+                _emit(out, corpus, UID, candidate, m[0], m.start() * scale + shift, layer)
+                break
+
+
+def _utf16_views(data: bytes) -> Iterable[tuple[str, bytes, int]]:
+    """Each UTF-16 code unit below 256 as one byte, anything else as '?': the ASCII regexes then find UTF-16 text
+    at half the offset."""
+    for name, dtype in (("utf-16-le", "<u2"), ("utf-16-be", ">u2")):
+        for shift in (0, 1):
+            n = (len(data) - shift) // 2
+            if n <= 0:
+                continue
+            units = np.frombuffer(data, dtype=dtype, count=n, offset=shift)
+            narrow = units < 256
+            if not narrow.any():
+                continue
+            yield name, np.where(narrow, units, 0x3F).astype(np.uint8).tobytes(), shift
+
+
+def _inflate(stream, wbits: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    try:
+        return inflater.decompress(stream, _MAX_INFLATE)
+    except zlib.error:
+        return b""
+
+
+def _deflated_part10_payloads(data: bytes) -> Iterable[tuple[int, bytes]]:
+    """Data sets of Deflated Explicit VR Little Endian Part-10 files found anywhere in ``data``: the file meta
+    (explicit VR LE, group length first) says where the raw deflate stream starts."""
+    view = memoryview(data)
+    for m in re.finditer(rb"DICM\x02\x00\x00\x00UL\x04\x00", data):
+        start = m.end()
+        if start + 4 > len(data):
+            continue
+        meta_end = start + 4 + int.from_bytes(data[start:start + 4], "little")
+        if _DEFLATED_TS in data[start:meta_end]:
+            if payload := _inflate(view[meta_end:], -15):
+                yield meta_end, payload
+
+
+def _scan_layer(data: bytes, idx: _Index, layer: str, depth: int, out: list) -> None:
+    _scan_ascii(data, idx, layer, out)
+    for pv, needle, codec in idx.literals:
+        at = data.find(needle)
+        while at >= 0:
+            out.append((pv, needle.decode(codec), at, layer))
+            at = data.find(needle, at + 1)
+    for name, view, shift in _utf16_views(data):
+        _scan_ascii(view, idx, f"{layer}>{name}" if layer else name, out, scale=2, shift=shift)
+    if depth >= _MAX_DEPTH:
+        return
+    prefix = f"{layer}>" if layer else ""
+    for offset, payload in _deflated_part10_payloads(data):
+        _scan_layer(payload, idx, f"{prefix}inflate@{offset}", depth + 1, out)
+    view = memoryview(data)
+    for m in _COMPRESSED_MAGIC.finditer(data):
+        if payload := _inflate(view[m.start():], 31 if m[0][0] == 0x1F else 15):
+            _scan_layer(payload, idx, f"{prefix}inflate@{m.start()}", depth + 1, out)
+    for m in _BASE64.finditer(data):
+        run = re.sub(rb"\s", b"", m[0])
+        for align in range(4):  # the run may start mid-word (e.g. "base64" glued to the payload): try each
+            chunk = run[align:]
+            chunk = chunk[: len(chunk) - len(chunk) % 4]
+            try:
+                decoded = base64.b64decode(chunk)
+            except (binascii.Error, ValueError):
+                continue
+            if decoded:
+                _scan_layer(decoded, idx, f"{prefix}base64@{m.start() + align}", depth + 1, out)
+
+
+def scan_bytes(data: bytes, corpus: Corpus, *, allowed: Allowed = nothing_allowed,
+               source: str = "<bytes>") -> list[Finding]:
+    """Every planted value of ``corpus`` that ``allowed`` does not permit, wherever and however it occurs."""
+    raw: list = []
+    _scan_layer(bytes(data), _index(corpus), "", 0, raw)
+    seen, findings = set(), []
+    for pv, matched, offset, layer in raw:
+        if (id(pv), offset, layer) in seen or allowed(pv):
+            continue
+        seen.add((id(pv), offset, layer))
+        findings.append(Finding(pv, matched, source, offset, layer))
+    return findings
+
+
+def scan_file(path: Path | str, corpus: Corpus, *, allowed: Allowed = nothing_allowed) -> list[Finding]:
+    return scan_bytes(Path(path).read_bytes(), corpus, allowed=allowed, source=str(path))
+
+
+def scan_dir(path: Path | str, corpus: Corpus, *, allowed: Allowed = nothing_allowed) -> list[Finding]:
+    return [f for p in sorted(Path(path).rglob("*")) if p.is_file() for f in scan_file(p, corpus, allowed=allowed)]
+
+
+# -- what the table lets survive -------------------------------------------------------------------------------
+
+def _keeps_contents(row: Row | None, options: frozenset[str]) -> bool:
+    """Whether a Sequence with this row may keep its items as they are: not in the table, K with these Options,
+    or U* (PS3.15: the Sequence may be kept with the UIDs in it replaced)."""
+    return row is None or row.action(options) == "K" or "U*" in row.action(options)
+
+
+def _retains(pv: PlantedValue, options: frozenset[str]) -> bool:
+    """The attribute holding ``pv`` is itself retained as-is: K in its own row (private: on the safe list)."""
+    if pv.row is None:
+        return False
+    if pv.row.tag.startswith("(GGGG"):
+        # The private row's only option column is Retain Safe Private = C: keep what Table E.3.10-1 lists.
+        return pv.safe_private and pv.row.action(options) == "C"
+    return pv.row.action(options) == "K"
+
+
+def allowed_for(options: Iterable[str] = ()) -> Allowed:
+    """What MAY survive de-identification with these Options, from the rows recorded with each planted value:
+    every enclosing Sequence keeps its items, and the attribute itself is K (or is one the table does not list,
+    kept with its Sequence). Options must be names of ``OPTION_COLUMNS``.
+
+    One reading beyond the letter of the table: with Retain Longitudinal Temporal Information With Modified Dates
+    the TM rows say C, but shifting by whole days (what E.3.6's "modified" is done with in practice, and what keeps
+    DA and DT consistent) leaves a time of day as it was; a time without its date does not identify, so TM
+    values may survive there. Dates never may."""
+    options = frozenset(options)
+    unknown = options - OPTION_COLUMNS.keys()
+    if unknown:
+        raise ValueError(f"unknown options {sorted(unknown)}")
+    modified_dates = "RetainLongitudinalTemporalInformationModifiedDatesOption" in options
+
+    def allowed(pv: PlantedValue) -> bool:
+        if not all(_keeps_contents(a, options) for a in pv.ancestors):
+            return False
+        if pv.row is None:
+            return True
+        if _retains(pv, options):
+            return True
+        return modified_dates and pv.kind == TIME and pv.row.column("rtnLongModifDatesOpt") == "C"
+
+    return allowed
+
+
+def required_for(options: Iterable[str] = ()) -> Allowed:
+    """What these Options say MUST survive unchanged: values whose own attribute becomes K (or, for Retain Safe
+    Private, is on the safe list) inside Sequences that are kept, and that the Basic Profile alone would not
+    keep. Non-listed attributes inside a kept Sequence MAY survive but are not demanded."""
+    options = frozenset(options)
+    basic = allowed_for(())
+
+    def required(pv: PlantedValue) -> bool:
+        return (pv.row is not None and not basic(pv) and _retains(pv, options)
+                and all(a is None or a.action(options) == "K" for a in pv.ancestors))
+
+    return required
+
+
+def byte_scannable(pv: PlantedValue) -> bool:
+    """Binary numbers (US/SS) have no byte pattern distinct enough to search for; tests check them structurally."""
+    return pv.kind != BINARY
+
+
+__all__ = [
+    "Finding", "allowed_for", "byte_scannable", "nothing_allowed", "required_for", "scan_bytes", "scan_dir",
+    "scan_file",
+]
