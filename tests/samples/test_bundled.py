@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.uid import (ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless,
-                         RLELossless)
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
 from wadows.samples import bundled_samples_dir, generate_samples, pixels
 from wadows.samples.headers import PRIVATE_CREATOR, PRIVATE_GROUP
@@ -55,7 +54,7 @@ def test_package_data_folder_is_inside_the_package():
 
 def test_small_and_laid_out_by_patient_study_series(bundled):
     assert sum(p.stat().st_size for p in bundled) < 2 * 2**20
-    for path, ds in zip(bundled, read_all(bundled)):
+    for path, ds in zip(bundled, read_all(bundled), strict=True):
         assert path.parts[-4:] == (ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID, f"{ds.InstanceNumber}.dcm")
 
 

@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import pydicom
 import pytest
 
 from wadows.samples import generate_ct_study
@@ -69,6 +70,22 @@ def test_truncated_files_are_reported(sample_files, tmp_path, keep, which):
     assert report.instances == 0
     assert list(reasons(report)) == ["cut.dcm"]
     assert "truncated" in reasons(report)["cut.dcm"] or "no " in reasons(report)["cut.dcm"]
+
+
+def test_deflated_files_are_indexed_and_checked(sample_files, tmp_path):
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    root = tmp_path / "store"
+    rewrite(sample_files[1], root / "deflated.dcm")
+    ds = pydicom.dcmread(root / "deflated.dcm")
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    ds.save_as(root / "deflated.dcm", enforce_file_format=True)
+    data = (root / "deflated.dcm").read_bytes()
+    (root / "cut.dcm").write_bytes(data[: len(data) // 2])
+    db = tmp_path / "index.sqlite"
+    report = build_index(root, db)
+    assert served(db) == {sop_uid(sample_files[1]): "deflated.dcm"}
+    assert reasons(report) == {"cut.dcm": "unreadable header (zlib.error)"}
 
 
 def test_truncated_pixel_data_is_named_as_such(sample_files, tmp_path):
@@ -269,7 +286,8 @@ def test_symlinks_are_not_followed(sample_files, tmp_path):
     db = tmp_path / "index.sqlite"
     report = build_index(root, db)
     assert served(db) == {sop_uid(sample_files[2]): "real.dcm"}
-    assert reasons(report) == {name: "symbolic link (not followed)" for name in ("alias.dcm", "escape-dir", "escape.dcm")}
+    links = ("alias.dcm", "escape-dir", "escape.dcm")
+    assert reasons(report) == {name: "symbolic link (not followed)" for name in links}
 
 
 def test_special_files_are_skipped_without_opening_them(sample_files, tmp_path):

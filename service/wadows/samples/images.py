@@ -6,8 +6,15 @@ from __future__ import annotations
 from pydicom import Dataset
 from pydicom.sequence import Sequence
 
-from .headers import (CT_IMAGE_STORAGE, MR_IMAGE_STORAGE, MULTIFRAME_WORD_SC_STORAGE, Series, Study,
-                      base_dataset, set_pixels)
+from .headers import (
+    CT_IMAGE_STORAGE,
+    MR_IMAGE_STORAGE,
+    MULTIFRAME_WORD_SC_STORAGE,
+    Series,
+    Study,
+    base_dataset,
+    set_pixels,
+)
 from .people import FakePatient, FakeSite
 
 

@@ -24,9 +24,10 @@ import sqlite3
 import stat
 import struct
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import pydicom
 from pydicom.errors import InvalidDicomError
@@ -34,6 +35,7 @@ from pydicom.uid import UID
 
 from ..security.uids import is_valid_uid
 
+# Bump when the tables or what read_header accepts change: an index is a cache, rebuilt on mismatch.
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 10.0
 
@@ -162,7 +164,7 @@ def read_header(path: Path) -> Header:
         except InvalidDicomError:
             raise SkippedFile("not a DICOM Part-10 file (no 'DICM' prefix)") from None
         except Exception as exc:  # pydicom raises many types on damaged input
-            raise SkippedFile(f"unreadable header ({type(exc).__name__})") from None
+            raise SkippedFile(f"unreadable header ({_kind(exc)})") from None
         meta = ds.file_meta
         ts = _uid_value(meta.get("TransferSyntaxUID"))
         if meta.get("MediaStorageSOPClassUID") == _MEDIA_STORAGE_DIRECTORY:
@@ -193,6 +195,12 @@ def read_header(path: Path) -> Header:
 
 _HEADER_ORDER = ("Study Instance UID", "Series Instance UID", "SOP Instance UID", "SOP Class UID",
                  "Transfer Syntax UID")
+
+
+def _kind(exc: BaseException) -> str:
+    """The exception's type, qualified when its bare name says nothing (zlib's is "error")."""
+    cls = type(exc)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
 
 
 def _uid_value(value: object) -> str | None:
