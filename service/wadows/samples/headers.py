@@ -90,7 +90,7 @@ def _patient(ds: Dataset, patient: FakePatient, site: FakeSite, study: Study) ->
     ds.IssuerOfPatientID = patient.issuer
     ds.PatientBirthDate = patient.birth_date
     ds.PatientSex = patient.sex
-    ds.OtherPatientIDsSequence = Sequence([_item(
+    ds.OtherPatientIDsSequence = Sequence([item(
         PatientID=patient.other_id, IssuerOfPatientID=patient.other_issuer, TypeOfPatientID="TEXT",
     )])
     ds.PatientAge = patient.age
@@ -111,14 +111,14 @@ def _general_study(ds: Dataset, study: Study, site: FakeSite) -> None:
     ds.ReferringPhysicianTelephoneNumbers = "+1-555-0150"
     ds.StudyID = study.study_id
     ds.AccessionNumber = study.accession
-    ds.IssuerOfAccessionNumberSequence = Sequence([_item(LocalNamespaceEntityID=site.ris)])
+    ds.IssuerOfAccessionNumberSequence = Sequence([item(LocalNamespaceEntityID=site.ris)])
     ds.StudyDescription = study.description
-    ds.ProcedureCodeSequence = Sequence([_code(*study.procedure)])
+    ds.ProcedureCodeSequence = Sequence([code(*study.procedure)])
     ds.PhysiciansOfRecord = site.referring_physician
     ds.NameOfPhysiciansReadingStudy = site.reading_physician
     ds.RequestingPhysician = site.referring_physician
     ds.RequestedProcedureDescription = study.description
-    ds.ReferencedStudySequence = Sequence([_item(
+    ds.ReferencedStudySequence = Sequence([item(
         ReferencedSOPClassUID=_DETACHED_STUDY_MANAGEMENT,
         ReferencedSOPInstanceUID=sample_uid(study.uid, "referenced-study"),
     )])
@@ -137,7 +137,7 @@ def _general_series(ds: Dataset, series: Series, site: FakeSite, study: Study) -
     ds.ProtocolName = series.protocol
     ds.BodyPartExamined = series.body_part
     ds.PatientPosition = "HFS"
-    ds.ReferencedPerformedProcedureStepSequence = Sequence([_item(
+    ds.ReferencedPerformedProcedureStepSequence = Sequence([item(
         ReferencedSOPClassUID=_MODALITY_PERFORMED_PROCEDURE_STEP,
         ReferencedSOPInstanceUID=sample_uid(study.uid, series.uid, "mpps"),
     )])
@@ -164,19 +164,19 @@ def _request_attributes(study: Study, site: FakeSite) -> Dataset:
     """Request Attributes Sequence item (C.4.10): codes nested four sequences deep, with a
     person's name at the bottom, which only a recursive de-identifier reaches."""
     protocol_context = Sequence([
-        _item(ValueType="TEXT", ConceptNameCodeSequence=Sequence([_code("121106", "DCM", "Comment")]),
+        item(ValueType="TEXT", ConceptNameCodeSequence=Sequence([code("121106", "DCM", "Comment")]),
               TextValue=f"Protocol approved for accession {study.accession}"),
-        _item(ValueType="PNAME",
-              ConceptNameCodeSequence=Sequence([_code("121008", "DCM", "Person Observer Name")]),
+        item(ValueType="PNAME",
+              ConceptNameCodeSequence=Sequence([code("121008", "DCM", "Person Observer Name")]),
               PersonName=site.approver),
     ])
-    protocol = _code(*study.protocol)
+    protocol = code(*study.protocol)
     protocol.ProtocolContextSequence = protocol_context
-    return _item(
+    return item(
         RequestedProcedureID=f"RP{study.study_id}",
         AccessionNumber=study.accession,
         StudyInstanceUID=study.uid,
-        RequestedProcedureCodeSequence=Sequence([_code(*study.procedure)]),
+        RequestedProcedureCodeSequence=Sequence([code(*study.procedure)]),
         ReasonForTheRequestedProcedure=study.reason,
         ScheduledProcedureStepID=f"SPS{study.study_id}",
         ScheduledProcedureStepDescription=study.description,
@@ -195,15 +195,17 @@ def _private_block(ds: Dataset, site: FakeSite, study: Study, series: Series) ->
     block.add_new(0x14, "LT", f"Approved by {site.approver.replace('^', ' ')} on {study.date}")
 
 
-def _item(**values: object) -> Dataset:
-    item = Dataset()
+def item(**values: object) -> Dataset:
+    """A sequence item with these attributes, by keyword."""
+    ds = Dataset()
     for keyword, value in values.items():
-        setattr(item, keyword, value)
-    return item
+        setattr(ds, keyword, value)
+    return ds
 
 
-def _code(value: str, scheme: str, meaning: str) -> Dataset:
-    return _item(CodeValue=value, CodingSchemeDesignator=scheme, CodeMeaning=meaning)
+def code(value: str, scheme: str, meaning: str) -> Dataset:
+    """A Code Sequence Macro item (PS3.3 Table 8.8-1)."""
+    return item(CodeValue=value, CodingSchemeDesignator=scheme, CodeMeaning=meaning)
 
 
 def set_pixels(ds: Dataset, frames: np.ndarray, *, bits_stored: int = 12) -> None:

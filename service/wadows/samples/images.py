@@ -13,6 +13,8 @@ from .headers import (
     Series,
     Study,
     base_dataset,
+    code,
+    item,
     set_pixels,
 )
 from .people import FakePatient, FakeSite
@@ -51,7 +53,7 @@ def ct_image(patient: FakePatient, site: FakeSite, study: Study, series: Series,
     ds.FocalSpots = "1.2"
     ds.ConvolutionKernel = "B30f"
     ds.CTDIvol = 8.42
-    ds.CTDIPhantomTypeCodeSequence = Sequence([_code("113691", "DCM", "IEC Body Dosimetry Phantom")])
+    ds.CTDIPhantomTypeCodeSequence = Sequence([code("113691", "DCM", "IEC Body Dosimetry Phantom")])
     ds.RescaleIntercept = "-1024"
     ds.RescaleSlope = "1"
     if "LOCALIZER" not in image_type:  # a localizer's values are attenuation, not HU (C.8.2.1.1.8)
@@ -61,13 +63,9 @@ def ct_image(patient: FakePatient, site: FakeSite, study: Study, series: Series,
     ds.WindowCenterWidthExplanation = ["ABDOMEN", "LUNG"]
     ds.BurnedInAnnotation = "NO"
     if referenced_images:
-        ds.ReferencedImageSequence = Sequence([
-            _ref(sop_class, sop_instance) for sop_class, sop_instance in referenced_images
-        ])
+        ds.ReferencedImageSequence = _references(referenced_images)
     if source_images:
-        ds.SourceImageSequence = Sequence([
-            _ref(sop_class, sop_instance) for sop_class, sop_instance in source_images
-        ])
+        ds.SourceImageSequence = _references(source_images)
     set_pixels(ds, pixels)
     return ds
 
@@ -156,17 +154,9 @@ def _frame_of_reference(ds: Dataset, series: Series) -> None:
     ds.PositionReferenceIndicator = ""
 
 
-def _code(value: str, scheme: str, meaning: str) -> Dataset:
-    item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
-    return item
-
-
-def _ref(sop_class_uid: str, sop_instance_uid: str) -> Dataset:
-    item = Dataset()
-    item.ReferencedSOPClassUID = sop_class_uid
-    item.ReferencedSOPInstanceUID = sop_instance_uid
-    return item
+def _references(instances: list[tuple[str, str]]) -> Sequence:
+    """Image SOP Instance Reference Macro items (PS3.3 Table 10-3) for (class, instance) pairs."""
+    return Sequence([item(ReferencedSOPClassUID=c, ReferencedSOPInstanceUID=i) for c, i in instances])
 
 
 def _ds(value: float) -> str:
