@@ -23,7 +23,11 @@ def open_store(config: Config) -> FileStore:
         root = bundled_samples_dir()
     if not root.is_dir():
         raise SystemExit(f"wadows: store folder {root} does not exist")
-    return FileStore(root, Path(config.store.index) if config.store.index else None)
+    store = FileStore(root, Path(config.store.index) if config.store.index else None)
+    # Pick up files added or changed since the index was built (0.1 s for 10 000 unchanged files).
+    report = store.refresh()
+    logging.getLogger("wadows").info("store index: %d instances, %d files skipped", report.instances, len(report.errors))
+    return store
 
 
 def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:

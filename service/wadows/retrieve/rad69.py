@@ -75,6 +75,11 @@ class ImagingDocumentSource:
         target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, request.transfer_syntaxes)
         if target is None:
             return error(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "None of the requested transfer syntaxes can be produced for this document")
+        try:
+            # Fail here, per document, rather than cutting the response short once it has started.
+            self.backend.open(instance).close()
+        except OSError:
+            return error(ErrorCode.NO_LONGER_AVAILABLE, "The document is indexed but can no longer be read")
         return DocumentResult(
             repository_unique_id=doc.repository_unique_id,
             document_unique_id=instance.sop_instance_uid,
