@@ -228,7 +228,9 @@ class PlantedValue:
 
     def __str__(self) -> str:
         where = f"{self.row.tag} {self.row.name}" if self.row else "not in Table E.1-1"
-        return f"{self.kind} {self.value!r} planted at {self.file}:{self.path} [{where}]"
+        more = f" (and {len(self.sites) - 1} more places: {self.sites[1][0]}:{self.sites[1][1]}...)" \
+            if len(self.sites) > 1 else ""
+        return f"{self.kind} {self.value!r} planted at {self.file}:{self.path} [{where}]{more}"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import binascii
 import functools
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,15 +263,34 @@ def allowed_for(options: Iterable[str] = ()) -> Allowed:
 def required_for(options: Iterable[str] = ()) -> Allowed:
     """What these Options say MUST survive unchanged: values whose own attribute becomes K (or, for Retain Safe
     Private, is on the safe list) inside Sequences that are kept, and that the Basic Profile alone would not
-    keep. Non-listed attributes inside a kept Sequence MAY survive but are not demanded."""
+    keep. Non-listed attributes inside a kept Sequence MAY survive but are not demanded, nor are the command
+    group's (0000,eeee), which a Part-10 data set cannot carry (PS3.10 7.1) however the Option reads."""
     options = frozenset(options)
     basic = allowed_for(())
 
     def required(pv: PlantedValue) -> bool:
-        return (pv.row is not None and not basic(pv) and _retains(pv, options)
+        return (pv.row is not None and not pv.row.tag.startswith("(0000,") and not basic(pv) and _retains(pv, options)
                 and all(a is None or a.action(options) == "K" for a in pv.ancestors))
 
     return required
+
+
+def summarize(findings: list[Finding], limit: int = 40) -> str:
+    """An assertion message an engine author can act on: survivors grouped by table row and by nesting pattern
+    (item indices dropped), then the first findings in full."""
+    def pattern(pv: PlantedValue) -> str:
+        return re.sub(r"\[\d+\]", "", pv.path)
+
+    distinct = {id(f.planted): f.planted for f in findings}.values()
+    groups = Counter((f"{pv.row.tag} {pv.row.name}" if pv.row else "(not in Table E.1-1)", pattern(pv))
+                     for pv in distinct)
+    lines = [f"{len(distinct)} planted values survive ({len(findings)} findings):"]
+    ranked = sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines += [f"  {n:3d} x {row}  at {path}" for (row, path), n in ranked[: 2 * limit]]
+    if len(ranked) > 2 * limit:
+        lines.append(f"  ... and {len(ranked) - 2 * limit} more rows/paths")
+    lines += ["first findings:"] + [f"  {f}" for f in findings[:limit]]
+    return "\n".join(lines)
 
 
 def byte_scannable(pv: PlantedValue) -> bool:
@@ -280,5 +300,5 @@ def byte_scannable(pv: PlantedValue) -> bool:
 
 __all__ = [
     "Finding", "allowed_for", "byte_scannable", "nothing_allowed", "required_for", "scan_bytes", "scan_dir",
-    "scan_file",
+    "scan_file", "summarize",
 ]
