@@ -11,7 +11,7 @@ import zlib
 import pytest
 
 from .corpus import DATE, LITERAL, NUMBER, OPTION_COLUMNS, TEXT, TIME, UID, load_table
-from .scanner import allowed_for, byte_scannable, required_for, scan_bytes, scan_file
+from .scanner import allowed_for, byte_scannable, required_for, scan_bytes, scan_dir, scan_file
 
 
 def _first(corpus, kind, **where):
@@ -119,6 +119,15 @@ def test_non_ascii_names_in_their_character_sets(corpus):
         for codec in codecs:
             for text in (family, family.upper()):
                 assert pv in {f.planted for f in scan_bytes(b"<" + text.encode(codec) + b">", corpus)}, codec
+
+
+def test_scan_dir_walks_subfolders_and_names_the_file(corpus, tmp_path):
+    pv = _first(corpus, TEXT, file="ct_explicit", path="(0020,4000)")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "clean.txt").write_text("nothing here")
+    (tmp_path / "logs" / "app.log").write_text(f"2025-01-01 INFO wrote {pv.value.lower()}\n")
+    findings = scan_dir(tmp_path, corpus)
+    assert [(f.planted, f.source) for f in findings] == [(pv, str(tmp_path / "logs" / "app.log"))]
 
 
 def test_allowed_predicate_filters_findings(corpus):
