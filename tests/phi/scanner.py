@@ -43,6 +43,7 @@ from .corpus import (
 
 _MAX_DEPTH = 4  # layers of base64 / deflate inside each other
 _MAX_INFLATE = 1 << 30
+_UTF16_CHUNK, _UTF16_OVERLAP = 1 << 24, 256  # even, and longer than anything searched for
 _DEFLATED_TS = b"1.2.840.10008.1.2.1.99"
 
 _TOKEN = re.compile(re.escape(TOKEN_PREFIX.encode()) + rb"[0-9A-Z]{6}", re.IGNORECASE)
@@ -64,7 +65,7 @@ def nothing_allowed(pv: PlantedValue) -> bool:
 @dataclass(frozen=True)
 class Finding:
     """A planted value that survived: what it is, where it was planted, and where it was found (``layer`` names
-    the decodings on the way, e.g. ``base64@120>inflate@0>utf-16-le``; ``offset`` is within the last one)."""
+    the decodings on the way, e.g. ``base64@120>inflate@0>utf-16``; ``offset`` is within the last one)."""
 
     planted: PlantedValue
     matched: str
@@ -126,18 +127,19 @@ def _scan_ascii(buf: bytes, idx: _Index, layer: str, out: list, scale: int = 1, 
 
 
 def _utf16_views(data: bytes) -> Iterable[tuple[str, bytes, int]]:
-    """Each UTF-16 code unit below 256 as one byte, anything else as '?': the ASCII regexes then find UTF-16 text
-    at half the offset."""
-    for name, dtype in (("utf-16-le", "<u2"), ("utf-16-be", ">u2")):
+    """Each little-endian UTF-16 code unit below 256 as one byte, anything else as '?': the ASCII regexes then find
+    UTF-16 text at half the offset. Big-endian text is little-endian text one byte later, so the two alignments
+    cover both byte orders. Done in overlapping chunks so a large object does not cost three copies of itself."""
+    for start in range(0, max(len(data) - 1, 1), _UTF16_CHUNK):
+        piece = data[start:start + _UTF16_CHUNK + _UTF16_OVERLAP]
         for shift in (0, 1):
-            n = (len(data) - shift) // 2
+            n = (len(piece) - shift) // 2
             if n <= 0:
                 continue
-            units = np.frombuffer(data, dtype=dtype, count=n, offset=shift)
+            units = np.frombuffer(piece, dtype="<u2", count=n, offset=shift)
             narrow = units < 256
-            if not narrow.any():
-                continue
-            yield name, np.where(narrow, units, 0x3F).astype(np.uint8).tobytes(), shift
+            if narrow.any():
+                yield "utf-16", np.where(narrow, units, 0x3F).astype(np.uint8).tobytes(), start + shift
 
 
 def _inflate(stream, wbits: int) -> bytes:
