@@ -1,0 +1,88 @@
+"""Shared fixtures: a generated store and a real wadows server on 127.0.0.1 in a background thread."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+import pytest
+import requests
+
+from wadows.app import create_app
+from wadows.config import Config, load_config
+from wadows.server import make_server
+from wadows.store.filestore import FileStore
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = (REPO / ".." / "shared").resolve()
+
+
+@dataclass(frozen=True)
+class Instance:
+    study: str
+    series: str
+    sop: str
+    transfer_syntax: str
+    path: Path
+
+
+def instances_in(root: Path) -> list[Instance]:
+    out = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        out.append(Instance(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID,
+                            ds.file_meta.TransferSyntaxUID, path))
+    return out
+
+
+@dataclass
+class RunningServer:
+    base: str
+    config: Config
+    root: Path
+
+    @property
+    def url(self) -> str:
+        return self.base + "/wado-ws"
+
+    @property
+    def repository(self) -> str:
+        return self.config.source.repository_unique_id
+
+    def post(self, body: bytes, content_type: str = "application/soap+xml; charset=utf-8", **kw) -> requests.Response:
+        return requests.post(self.url, data=body, headers={"Content-Type": content_type}, timeout=60, **kw)
+
+
+def run_server(root: Path, tmp: Path, **overrides) -> tuple[RunningServer, object]:
+    config = load_config(None, server__port=0, store__path=str(root), store__index=str(tmp / "index.sqlite"), **overrides)
+    server = make_server(config, create_app(config, FileStore(root, tmp / "index.sqlite")))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    # The WSDL's public URL must match where the server really listens.
+    config = load_config(None, server__port=int(server.effective_port), store__path=str(root))
+    server.application.config = config
+    return RunningServer(base, config, root), server
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory) -> Path:
+    from wadows.samples import generate_samples
+
+    root = tmp_path_factory.mktemp("store")
+    generate_samples(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def sample_instances(sample_store) -> list[Instance]:
+    return instances_in(sample_store)
+
+
+@pytest.fixture(scope="session")
+def server(sample_store, tmp_path_factory):
+    running, srv = run_server(sample_store, tmp_path_factory.mktemp("server"))
+    yield running
+    srv.close()

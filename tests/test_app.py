@@ -1,0 +1,102 @@
+"""The HTTP edge end to end, through waitress on 127.0.0.1: routes, faults, limits, attacks."""
+
+from __future__ import annotations
+
+import requests
+from lxml import etree
+
+from support.rad69 import NS, Doc, as_mtom, parse_response, request_xml
+
+
+def fault_of(resp: requests.Response) -> tuple[str, str]:
+    assert resp.headers["Content-Type"].startswith("application/soap+xml")
+    env = etree.fromstring(resp.content)
+    return (env.findtext(".//env:Fault/env:Code/env:Value", namespaces=NS),
+            env.findtext(".//env:Fault/env:Reason/env:Text", namespaces=NS))
+
+
+def one_doc(server, inst) -> Doc:
+    return Doc(inst.study, inst.series, inst.sop, server.repository)
+
+
+def test_plain_soap12_request_returns_mtom_with_the_stored_bytes(server, sample_instances):
+    inst = sample_instances[0]
+    resp = server.post(request_xml([one_doc(server, inst)], [inst.transfer_syntax], message_id="urn:uuid:abc"))
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith("multipart/related")
+    r = parse_response(resp.headers["Content-Type"], resp.content)
+    assert r.status == "Success"
+    assert r.documents() == [(inst.sop, inst.path.read_bytes())]
+    assert set(r.part_types.values()) == {"application/dicom"}
+    assert r.header("Action") == "urn:ihe:iti:2007:RetrieveDocumentSetResponse"
+    assert r.header("RelatesTo") == "urn:uuid:abc"
+    assert r.header("MessageID").startswith("urn:uuid:")
+
+
+def test_mtom_request_like_cxf_is_accepted(server, sample_instances):
+    inst = sample_instances[1]
+    resp = server.post(*reversed(as_mtom(request_xml([one_doc(server, inst)], [inst.transfer_syntax]))))
+    r = parse_response(resp.headers["Content-Type"], resp.content)
+    assert r.status == "Success" and r.documents() == [(inst.sop, inst.path.read_bytes())]
+
+
+def test_get_routes(server):
+    assert requests.get(server.base + "/healthz", timeout=10).json()["status"] == "ok"
+    assert requests.get(server.base + "/nothing", timeout=10).status_code == 404
+    r = requests.put(server.url, data=b"x", timeout=10)
+    assert r.status_code == 405 and "html" not in r.headers["Content-Type"]
+
+
+def test_soap11_and_unknown_media_types_are_faults_not_500(server):
+    r = server.post(b"<x/>", "text/xml; charset=utf-8")
+    assert r.status_code == 400 and fault_of(r)[0] == "env:VersionMismatch"
+    r = server.post(b"<x/>", "application/json")
+    assert r.status_code == 415 and fault_of(r)[0] == "env:Sender"
+
+
+def test_doctype_xxe_and_billion_laughs_refused(server, sample_instances):
+    good = request_xml([one_doc(server, sample_instances[0])])
+    decl = good.index(b"?>") + 2
+    for prolog in (b'<!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+                   b'<!DOCTYPE e [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+                   b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'):
+        r = server.post(good[:decl] + prolog + good[decl:].replace(b"<env:Header>", b"<env:Header>&d;&x;"))
+        code, reason = fault_of(r)
+        assert r.status_code == 400 and code == "env:Sender" and "DOCTYPE" in reason
+        assert b"root:" not in r.content
+
+
+def test_oversized_request_is_413_fault(server):
+    r = server.post(b"<a>" + b" " * (server.config.server.max_request_bytes + 10) + b"</a>")
+    assert r.status_code == 413 and fault_of(r)[0] == "env:Sender"
+
+
+def test_malformed_xml_and_schema_violation_are_sender_faults(server, sample_instances):
+    r = server.post(b"<env:Envelope")
+    assert r.status_code == 400 and "well-formed" in fault_of(r)[1]
+    bad = request_xml([one_doc(server, sample_instances[0])]).replace(b"<iherad:TransferSyntaxUIDList>", b"<iherad:Bogus/><iherad:TransferSyntaxUIDList>")
+    r = server.post(bad)
+    code, reason = fault_of(r)
+    assert r.status_code == 400 and code == "env:Sender" and "Bogus" in reason
+
+
+def test_unknown_operation_and_action_mismatch(server, sample_instances):
+    xml = request_xml([one_doc(server, sample_instances[0])])
+    r = server.post(xml.replace(b"urn:ihe:rad:2009:RetrieveImagingDocumentSet", b"urn:ihe:iti:2007:RetrieveDocumentSet"))
+    assert r.status_code == 400 and "does not match" in fault_of(r)[1]
+    other = b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body><x:Nope xmlns:x="urn:x"/></env:Body></env:Envelope>'
+    assert "Unsupported operation" in fault_of(server.post(other))[1]
+
+
+def test_must_understand_header_not_understood(server, sample_instances):
+    xml = request_xml([one_doc(server, sample_instances[0])],
+                      extra_header='<x:Custom xmlns:x="urn:custom" env:mustUnderstand="true"/>')
+    r = server.post(xml)
+    assert r.status_code == 400 and fault_of(r)[0] == "env:MustUnderstand"
+    assert b"NotUnderstood" in r.content
+
+
+def test_request_without_ws_addressing_is_served(server, sample_instances):
+    inst = sample_instances[0]
+    r = server.post(request_xml([one_doc(server, inst)], [inst.transfer_syntax], action=None))
+    assert parse_response(r.headers["Content-Type"], r.content).status == "Success"
