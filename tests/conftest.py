@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,16 +56,20 @@ class RunningServer:
         return requests.post(self.url, data=body, headers={"Content-Type": content_type}, timeout=60, **kw)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def run_server(root: Path, tmp: Path, **overrides) -> tuple[RunningServer, object]:
-    config = load_config(None, server__port=0, store__path=str(root), store__index=str(tmp / "index.sqlite"), **overrides)
+    # A known port up front, so the WSDL's public URL (from config) is where the server listens.
+    config = load_config(None, server__port=free_port(), store__path=str(root),
+                         store__index=str(tmp / "index.sqlite"), **overrides)
     server = make_server(config, create_app(config, FileStore(root, tmp / "index.sqlite")))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{server.effective_port}"
-    # The WSDL's public URL must match where the server really listens.
-    config = load_config(None, server__port=int(server.effective_port), store__path=str(root))
-    server.application.config = config
-    return RunningServer(base, config, root), server
+    return RunningServer(f"http://127.0.0.1:{config.server.port}", config, root), server
 
 
 @pytest.fixture(scope="session")
