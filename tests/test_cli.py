@@ -1,0 +1,31 @@
+import tomllib
+
+import pytest
+
+from wadows.cli import build_parser, main
+from wadows.config import ConfigError, load_config
+
+
+def test_config_prints_every_default(capsys):
+    assert main(["config"]) == 0
+    data = tomllib.loads(capsys.readouterr().out)
+    assert data["server"]["max_documents"] == load_config().server.max_documents
+
+
+def test_serve_options_parse():
+    args = build_parser().parse_args(["serve", "--store", "/x", "--port", "0", "--host", "127.0.0.1"])
+    assert args.command == "serve" and args.port == 0
+
+
+def test_unknown_config_key_is_an_error(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text("[server]\nmax_document = 5\n")
+    with pytest.raises(ConfigError, match="server.max_document"):
+        load_config(f)
+
+
+def test_config_file_overrides_and_public_url(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('[server]\nmax_documents = 5\npublic_url = "https://pacs.example/wado-ws/"\n')
+    cfg = load_config(f)
+    assert cfg.server.max_documents == 5 and cfg.server.effective_public_url == "https://pacs.example/wado-ws"
