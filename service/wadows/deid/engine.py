@@ -1,0 +1,216 @@
+"""The de-identifier: PS3.15 Annex E Basic Application Level Confidentiality Profile and its options,
+applied to one object at a time (in memory, file to file, or as a stream).
+
+Objects already de-identified (Patient Identity Removed (0012,0062) YES on arrival): PS3.18 §8.1.7
+asks for "a new SOP Instance UID if the content has not already been anonymized", so such an
+object keeps its SOP Instance UID, and therefore keeps every other UID too: remapping its Study,
+Series or Frame of Reference UIDs, or its references to other (equally already de-identified)
+instances, while keeping its own would tear it away from the instances it belongs with. Its dates
+are not shifted again either (they were shifted, or removed, the first time). Every other action
+still applies, so an object merely marked YES by someone else still loses names and identifiers.
+All replacements are fixed dummies or keyed values that map to themselves the second time, and the
+marking is the union of the old and new codes, so de-identifying an output again with the same key
+and options gives identical bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence as DicomSequence
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from . import private
+from .dates import day_offset
+from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rule, facts_of, load_rules
+from .profile import (BASIC_PROFILE_CODE, BASIC_PROFILE_MEANING, EDITION, MODIFIED_DATES, FULL_DATES, OPTION_BY_CODE,
+                      OPTIONS, compile_plan, parse_options)
+from .uids import UIDMap
+from .walk import Context, Walker
+
+# PS3.15 E.1.1 item 7: the File Meta Information is replaced by a description of the de-identifying
+# application. A fixed "2.25." UID (PS3.5 §B.2) made from a name-based UUID of wadows' de-identifier.
+IMPLEMENTATION_CLASS_UID = "2.25.289992127148979488057371171707897993591"
+IMPLEMENTATION_VERSION_NAME = "WADOWS_DEID"
+METHOD_PREFIX = f"wadows PS3.15 E.1-1 {EDITION}"
+
+_PATIENT_IDENTITY_REMOVED = 0x00120062
+_METHOD = 0x00120063
+_METHOD_CODES = 0x00120064
+_TEMPORAL = 0x00280303
+_TEMPORAL_RANK = {"UNMODIFIED": 0, "MODIFIED": 1, "REMOVED": 2}
+
+
+def _identity(uid: str) -> str:
+    return uid.strip("\0 ")
+
+
+def _already_deidentified(ds: Dataset) -> bool:
+    elem = ds.get(_PATIENT_IDENTITY_REMOVED)
+    return elem is not None and str(elem.value or "").strip().upper() == "YES"
+
+
+class Deidentifier:
+    """One key, one option set, one set of pixel rules; reusable across objects and thread-safe for
+    reading (its only mutable state is the UID cache, a dict)."""
+
+    def __init__(self, key: bytes, options: Iterable[str] = (), *, pixel_rules: Sequence[PixelRule] | None = None):
+        if len(key) < 16:
+            raise ValueError("the de-identification key must be at least 16 bytes")
+        self.key = bytes(key)
+        self.options = parse_options(options)
+        self.plan = compile_plan(self.options)
+        self.pixel_rules = tuple(load_rules() if pixel_rules is None else pixel_rules)
+        self._uid_map = UIDMap(self.key)
+        self._retain_uids = "RetainUIDsOption" in self.options
+
+    def map_uid(self, uid: str) -> str:
+        """The keyed remap of one UID (identity under Retain UIDs; well-known UIDs never change)."""
+        return _identity(uid) if self._retain_uids else self._uid_map(uid)
+
+    # -- the pieces ---------------------------------------------------------------------------
+    def _prepare(self, ds: Dataset) -> tuple[Context, PixelRule | None, bool]:
+        """Everything decided from the original values, before any change: refusal, pixel rule,
+        UID map and date offset. Raises DeidentificationRefused."""
+        if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
+            raise DeidentificationRefused("the object has no SOP Class UID or SOP Instance UID")
+        facts = facts_of(ds)
+        rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
+                           clean_visual_features="CleanRecognizableVisualFeaturesOption" in self.options)
+        already = _already_deidentified(ds)
+        map_uid = _identity if already or self._retain_uids else self._uid_map
+        shift = None
+        if MODIFIED_DATES in self.options and not already:
+            shift = day_offset(self.key, str(ds.get("PatientID", "") or ""))
+        declared = private.declared_safe(ds) if self.plan.private == "C" else None
+        ctx = Context(self.plan, self.key, map_uid, shift, rule.regions if rule else None, declared)
+        return ctx, rule, already
+
+    def _apply(self, ds: Dataset, ctx: Context, rule: PixelRule | None, already: bool) -> Dataset:
+        if rule is not None and "PixelData" in ds:
+            blank_pixels(ds, rule.regions)
+        ts = self._transfer_syntax(ds)
+        old_codes = self._old_codes(ds) if already else set()
+        visual_features = str(ds.get("RecognizableVisualFeatures", "") or "").strip().upper()
+        Walker(ctx).walk(ds)
+        self._mark(ds, old_codes, visual_features)
+        self._file_meta(ds, ts)
+        return ds
+
+    @staticmethod
+    def _transfer_syntax(ds: Dataset) -> UID:
+        meta = getattr(ds, "file_meta", None)
+        if meta is not None and "TransferSyntaxUID" in meta:
+            return UID(meta.TransferSyntaxUID)
+        implicit = ds.original_encoding[0] if ds.original_encoding[0] is not None else False
+        return ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+
+    @staticmethod
+    def _old_codes(ds: Dataset) -> set[str]:
+        seq = ds.get(_METHOD_CODES)
+        out = set()
+        for item in (seq.value if seq is not None and seq.value else ()):
+            if str(item.get("CodingSchemeDesignator", "")).strip() == "DCM":
+                code = str(item.get("CodeValue", "")).strip()
+                if code == BASIC_PROFILE_CODE or code in OPTION_BY_CODE:
+                    out.add(code)
+        return out
+
+    def _mark(self, ds: Dataset, old_codes: set[str], visual_features: str) -> None:
+        """PS3.15 E.1.1 item 6 and the temporal flag of E.3.6."""
+        codes = {BASIC_PROFILE_CODE} | old_codes
+        for option in self.options:
+            code = next(o.code for o in OPTIONS if o.name == option)
+            # Clean Recognizable Visual Features is claimed only where the object itself says there
+            # are none: wadows removes no faces, it only refuses objects that say YES.
+            if option == "CleanRecognizableVisualFeaturesOption" and visual_features != "NO":
+                continue
+            codes.add(code)
+        ordered = sorted(codes)
+        meaning = {BASIC_PROFILE_CODE: BASIC_PROFILE_MEANING, **{o.code: o.meaning for o in OPTIONS}}
+        items = []
+        for code in ordered:
+            item = Dataset()
+            item.CodeValue = code
+            item.CodingSchemeDesignator = "DCM"
+            item.CodeMeaning = meaning[code]
+            items.append(item)
+        ds.PatientIdentityRemoved = "YES"
+        ds.DeidentificationMethod = [METHOD_PREFIX] + [meaning[c] for c in ordered]
+        ds.DeidentificationMethodCodeSequence = DicomSequence(items)
+        ours = "UNMODIFIED" if FULL_DATES in self.options else "MODIFIED" if MODIFIED_DATES in self.options \
+            else "REMOVED"
+        old = str(ds.get("LongitudinalTemporalInformationModified", "") or "").strip().upper()
+        if _TEMPORAL_RANK.get(old, -1) > _TEMPORAL_RANK[ours]:
+            ours = old
+        ds.LongitudinalTemporalInformationModified = ours
+
+    @staticmethod
+    def _file_meta(ds: Dataset, ts: UID) -> None:
+        current = getattr(ds, "file_meta", None)
+        if current is not None and "TransferSyntaxUID" in current:
+            ts = UID(current.TransferSyntaxUID)  # blanking may have changed it
+        meta = FileMetaDataset()
+        meta.FileMetaInformationVersion = b"\x00\x01"
+        meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        meta.TransferSyntaxUID = ts
+        meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+        meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+        ds.file_meta = meta
+        if hasattr(ds, "preamble"):
+            ds.preamble = b"\0" * 128  # E.1.1 item 7: the preamble may carry identity too
+
+    # -- public -------------------------------------------------------------------------------
+    def deidentify(self, ds: Dataset) -> Dataset:
+        """De-identify ``ds`` in place (file meta and preamble included) and return it."""
+        if getattr(ds, "file_meta", None) is None or "TransferSyntaxUID" not in ds.file_meta:
+            ds.file_meta = FileMetaDataset()
+            ds.file_meta.TransferSyntaxUID = self._transfer_syntax(ds)
+        ctx, rule, already = self._prepare(ds)
+        return self._apply(ds, ctx, rule, already)
+
+    def stream(self, src: BinaryIO, *, chunk_size: int = 1 << 20):
+        """See stream.py."""
+        from .stream import open_stream
+
+        return open_stream(self, src, chunk_size)
+
+    def deidentify_file(self, src: str | Path | BinaryIO, dst: str | Path | BinaryIO) -> str:
+        """Write the de-identified copy of ``src`` to ``dst``; returns the new SOP Instance UID."""
+        if isinstance(src, (str, Path)) and isinstance(dst, (str, Path)) and \
+                Path(src).resolve() == Path(dst).resolve():
+            raise ValueError("refusing to overwrite the input file")
+        with _opened(src, "rb") as fin:
+            out = self.stream(fin)
+            with _opened(dst, "wb") as fout:
+                for chunk in out:
+                    fout.write(chunk)
+        return out.sop_instance_uid
+
+
+class _opened:
+    """Open a path, or pass a file object through without closing it."""
+
+    def __init__(self, target, mode: str):
+        self.target, self.mode, self.f = target, mode, None
+
+    def __enter__(self) -> BinaryIO:
+        if isinstance(self.target, (str, Path)):
+            self.f = open(self.target, self.mode)  # noqa: SIM115 - closed in __exit__
+            return self.f
+        return self.target
+
+    def __exit__(self, *exc) -> None:
+        if self.f is not None:
+            self.f.close()
+
+
+def write_bytes(ds: Dataset) -> bytes:
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()

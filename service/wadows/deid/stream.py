@@ -1,0 +1,135 @@
+"""Header-only de-identification: read the data set up to the pixel data, de-identify it, and emit
+the new header followed by the original pixel data element copied from the source in chunks.
+
+Pixel data is neither decoded nor held in memory: the element (tag, VR, length and value, or for
+encapsulated data every item up to and including the Sequence Delimitation Item) is copied byte
+for byte, which is valid because the output keeps the source's transfer syntax, and yields the
+same bytes pydicom would write for the whole object. Elements after the pixel data (Data Set
+Trailing Padding, Digital Signatures, private groups above 7FE0) are dropped: none of them is
+kept by the profile either.
+
+Three cases read the whole object instead, documented in deid/README.md: a pixel rule applies
+(blanking decodes, pixels.py), the transfer syntax is Deflated (the header cannot be found without
+inflating everything), or Explicit VR Big Endian (retired; pydicom rewrites it whole).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, BinaryIO
+
+from pydicom import dcmread
+from pydicom.uid import UID, ExplicitVRBigEndian
+
+if TYPE_CHECKING:
+    from .engine import Deidentifier
+
+_PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
+_ITEM, _SEQUENCE_DELIMITER = 0xFFFEE000, 0xFFFEE0DD
+_UNDEFINED = 0xFFFFFFFF
+
+
+class DeidentifiedStream:
+    """The de-identified object as Part-10 bytes; iterate once. The identifying attributes are the
+    NEW values, known before the first chunk (refusals have been raised by then)."""
+
+    def __init__(self, chunks: Iterator[bytes], *, sop_instance_uid: str, study_instance_uid: str,
+                 series_instance_uid: str, sop_class_uid: str, transfer_syntax_uid: str):
+        self._chunks = chunks
+        self.sop_instance_uid = sop_instance_uid
+        self.study_instance_uid = study_instance_uid
+        self.series_instance_uid = series_instance_uid
+        self.sop_class_uid = sop_class_uid
+        self.transfer_syntax_uid = transfer_syntax_uid
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+
+def _new(ds, chunks: Iterator[bytes]) -> DeidentifiedStream:
+    return DeidentifiedStream(chunks, sop_instance_uid=str(ds.SOPInstanceUID),
+                              study_instance_uid=str(ds.get("StudyInstanceUID", "")),
+                              series_instance_uid=str(ds.get("SeriesInstanceUID", "")),
+                              sop_class_uid=str(ds.SOPClassUID), transfer_syntax_uid=str(ds.file_meta.TransferSyntaxUID))
+
+
+def _read_exact(src: BinaryIO, n: int) -> bytes:
+    data = src.read(n)
+    if len(data) != n:
+        raise EOFError("the pixel data is truncated")
+    return data
+
+
+def _copy(src: BinaryIO, n: int, chunk_size: int) -> Iterator[bytes]:
+    while n > 0:
+        data = src.read(min(n, chunk_size))
+        if not data:
+            raise EOFError("the pixel data is truncated")
+        n -= len(data)
+        yield data
+
+
+def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int) -> Iterator[bytes]:
+    """Copy the pixel data element(s) at the current position, then stop."""
+    last = 0
+    while True:
+        head = src.read(4)
+        if len(head) < 4:
+            return
+        group, element = struct.unpack("<HH", head)
+        tag = group << 16 | element
+        if tag not in _PIXEL_TAGS or tag <= last:
+            return
+        last = tag
+        if implicit:
+            rest = _read_exact(src, 4)
+            length = struct.unpack("<L", rest)[0]
+        else:
+            rest = _read_exact(src, 8)  # VR, 2 reserved bytes, 32-bit length (PS3.5 Table 7.1-1)
+            length = struct.unpack("<L", rest[4:])[0]
+        yield head + rest
+        if length != _UNDEFINED:
+            yield from _copy(src, length, chunk_size)
+            continue
+        while True:  # encapsulated: items, then the sequence delimiter (PS3.5 §A.4)
+            item = _read_exact(src, 8)
+            item_tag = struct.unpack("<HH", item[:4])
+            item_length = struct.unpack("<L", item[4:])[0]
+            yield item
+            if (item_tag[0] << 16 | item_tag[1]) == _SEQUENCE_DELIMITER:
+                break
+            yield from _copy(src, item_length, chunk_size)
+
+
+def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20) -> DeidentifiedStream:
+    from .engine import write_bytes
+
+    start = src.tell()
+    ds = dcmread(src, stop_before_pixels=True)
+    pixel_at = src.tell()
+    ts = UID(ds.file_meta.TransferSyntaxUID)
+    ctx, rule, already = deid._prepare(ds)  # refusals are raised here, before any byte
+    if rule is not None or ts.is_deflated or ts == ExplicitVRBigEndian or not ts.is_little_endian:
+        src.seek(start)
+        whole = dcmread(src)
+        deid.deidentify(whole)
+        data = write_bytes(whole)
+        return _new(whole, (data[i:i + chunk_size] for i in range(0, len(data), chunk_size)))
+    deid._apply(ds, ctx, None, already)
+    header = write_bytes(ds)
+
+    def chunks() -> Iterator[bytes]:
+        yield header
+        src.seek(pixel_at)
+        yield from _pixel_elements(src, ts.is_implicit_VR, chunk_size)
+
+    return _new(ds, chunks())
+
+
+def stream_bytes(stream: DeidentifiedStream) -> bytes:
+    buf = io.BytesIO()
+    for chunk in stream:
+        buf.write(chunk)
+    return buf.getvalue()

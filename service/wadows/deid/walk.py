@@ -1,0 +1,250 @@
+"""The one recursive visitor: every element of every item at every depth gets its action from the
+compiled plan (PS3.15 E.1.1: "whether contained in the main dataset or embedded in an Item of a
+Sequence of Items").
+
+Speed: an element's action is one dict look-up by tag; elements that are kept are never decoded
+(pydicom leaves them as raw bytes and writes those bytes back), so values, padding and character
+sets of what is kept come out exactly as they went in. Only elements whose value changes are decoded.
+
+Sequences: K, C and U recurse with the normal rules (E.1.1: "Keeping a Sequence ... requires
+recursively applying the profile rules"); D recurses in dummy mode, where text that would be kept
+(a Code Meaning, say) is replaced by the dummy too, so a D sequence such as Institution Code
+Sequence keeps its structure but says nothing; Z leaves the sequence empty; X removes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydicom.datadict import DicomDictionary
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+
+from . import actions, dates, private
+from .pixels import blank_overlay
+from .profile import Plan
+
+# Keyed pseudonym instead of the fixed dummy, so one patient's objects stay together.
+PSEUDONYM_TAGS = {0x00100020: "PatientID"}
+_AE_LENGTH = 16
+_NUMERIC_VRS = frozenset({"AT", "CS", "DS", "FD", "FL", "IS", "SL", "SS", "SV", "UL", "US", "UV"})
+
+
+@dataclass
+class Context:
+    """What one object's walk needs besides the plan."""
+
+    plan: Plan
+    key: bytes
+    map_uid: Callable[[str], str]
+    shift_days: int | None                          # None: dates are not moved
+    overlay_regions: tuple | None = None            # regions of the matched pixel rule
+    declared_safe: dict | None = None               # from (0008,0300), Retain Safe Private
+
+
+def _vr_of(elem, tag: int) -> str:
+    vr = elem.VR
+    if not vr:
+        entry = DicomDictionary.get(tag)
+        vr = entry[0] if entry else "UN"
+    return vr.split(" or ")[0] if len(vr) > 2 else vr
+
+
+def _as_text_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace").strip("\0 ")
+        return value.split("\\") if value else []
+    if isinstance(value, (MultiValue, list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _set(ds: Dataset, tag: int, vr: str, values: list | object) -> None:
+    if isinstance(values, list):
+        values = values[0] if len(values) == 1 else (values or None)
+    ds[tag] = DataElement(tag, vr, values)
+
+
+class Walker:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.actions = ctx.plan.actions
+        self.private = ctx.plan.private
+
+    def walk(self, ds: Dataset, dummy_mode: bool = False) -> None:
+        table = self.actions
+        delete: list[int] = []
+        private_seen = False
+        for tag in list(ds._dict):  # the raw dict: iterating Dataset would decode every element
+            group = tag >> 16
+            if group & 1:
+                private_seen = True
+                continue
+            action = table.get(tag)
+            if action is None:
+                if 0x5000 <= group <= 0x60FF:
+                    self._repeating(ds, tag, group, delete)
+                else:
+                    delete.append(tag)
+                continue
+            if action == "X":
+                delete.append(tag)
+            elif action == "K":
+                elem = ds._dict[tag]
+                vr = _vr_of(elem, tag)
+                if vr == "UN" and DicomDictionary.get(tag, ("",))[0] == "SQ":
+                    vr = "SQ"  # an SQ some writer sent as UN; pydicom decodes it as SQ on access
+                if vr == "SQ":
+                    self._recurse(ds, tag, dummy_mode)
+                elif dummy_mode and vr in actions.TEXT_VRS:
+                    self._dummy(ds, tag)
+            else:
+                self._apply(ds, tag, action, dummy_mode, delete)
+        for tag in delete:
+            del ds[tag]
+        if private_seen:
+            self._private(ds, dummy_mode)
+
+    # -- actions other than K and X -----------------------------------------------------------
+    def _apply(self, ds: Dataset, tag: int, action: str, dummy_mode: bool, delete: list[int]) -> None:
+        elem = ds[tag]
+        vr = _vr_of(elem, tag)
+        if action == "Z":
+            ds[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else None)
+        elif action == "D":
+            if vr == "SQ":
+                self._recurse(ds, tag, True)
+            else:
+                self._dummy(ds, tag)
+        elif action == "U":
+            if vr == "SQ":
+                self._recurse(ds, tag, dummy_mode)
+            else:
+                self._remap(ds, tag)
+        elif action == "C":
+            self._clean(ds, tag, vr, dummy_mode, delete)
+        else:  # pragma: no cover - the table only holds the codes above
+            raise ValueError(f"unknown action {action!r}")
+
+    def _recurse(self, ds: Dataset, tag: int, dummy_mode: bool) -> None:
+        for item in ds[tag].value or ():
+            self.walk(item, dummy_mode)
+
+    def _dummy(self, ds: Dataset, tag: int) -> None:
+        elem = ds[tag]
+        vr = _vr_of(elem, tag)
+        if vr == "UI":
+            self._remap(ds, tag)
+            return
+        if tag in PSEUDONYM_TAGS:
+            original = " ".join(_as_text_list(elem.value))
+            _set(ds, tag, vr, actions.pseudonym(self.ctx.key, PSEUDONYM_TAGS[tag], original))
+            return
+        _set(ds, tag, vr, actions.dummy(vr))
+
+    def _remap(self, ds: Dataset, tag: int) -> None:
+        elem = ds[tag]
+        values = _as_text_list(elem.value)
+        _set(ds, tag, "UI", [self.ctx.map_uid(v) for v in values])
+
+    def _clean(self, ds: Dataset, tag: int, vr: str, dummy_mode: bool, delete: list[int]) -> None:
+        """C, by what the VR can hold (PS3.15 E.1.1: "replace with values of similar meaning known not
+        to contain identifying information and consistent with the VR")."""
+        if vr == "SQ":
+            self._recurse(ds, tag, dummy_mode)
+        elif vr in actions.DATE_VRS:
+            self._shift(ds, tag, vr)
+        elif vr == "UI":
+            self._remap(ds, tag)
+        elif vr == "AE":
+            # An AE title names a device or a site; its keyed pseudonym still tells devices apart.
+            values = _as_text_list(ds[tag].value)
+            _set(ds, tag, vr, [actions.pseudonym(self.ctx.key, "AE", v, _AE_LENGTH) for v in values])
+        elif vr == "PN" or vr in actions.BINARY_VRS:
+            self._dummy(ds, tag)
+        elif vr in actions.TEXT_VRS:
+            values = _as_text_list(ds[tag].value)
+            cleaned = [actions.clean_text(v) for v in values]
+            _set(ds, tag, vr, [v for v in cleaned if v] or None)
+        # numbers and code strings hold nothing to clean: kept
+
+    def _shift(self, ds: Dataset, tag: int, vr: str) -> None:
+        days = self.ctx.shift_days
+        if days is None or vr == "TM":  # whole days leave every time of day as it was
+            return
+        shift = dates.shift_da if vr == "DA" else dates.shift_dt
+        values = [shift(v, days) for v in _as_text_list(ds[tag].value)]
+        _set(ds, tag, vr, [v for v in values if v] or None)
+
+    # -- repeating groups: curves (50xx) and overlays (60xx), retired or not ---------------------
+    def _repeating(self, ds: Dataset, tag: int, group: int, delete: list[int]) -> None:
+        plan = self.ctx.plan
+        if group & 0xFF00 == 0x5000:
+            # C for curves: keep the curve's numbers, drop its text (descriptions, labels).
+            if plan.curves == "X" or _vr_of(ds._dict[tag], tag) not in _NUMERIC_VRS | actions.BINARY_VRS:
+                delete.append(tag)
+            return
+        if group & 0xFF00 != 0x6000:
+            delete.append(tag)
+            return
+        element = tag & 0xFFFF
+        regions = self.ctx.overlay_regions
+        # The overlay plane is kept (Clean Graphics) only when a pixel rule says where text is; the
+        # rule's rectangles are blanked in the overlay bits too. Otherwise the whole group goes.
+        if plan.overlay_data != "C" or regions is None:
+            delete.append(tag)
+        elif element == 0x3000:
+            rows, cols = ds.get((group << 16) | 0x0010), ds.get((group << 16) | 0x0011)
+            if rows is None or cols is None:
+                delete.append(tag)
+                return
+            data = ds[tag].value
+            ds[tag] = DataElement(tag, "OW" if ds[tag].VR == "OW" else "OB",
+                                  blank_overlay(data, int(rows.value), int(cols.value), regions))
+        elif element == 0x4000 and plan.overlay_comments == "X":
+            delete.append(tag)
+        else:
+            vr = _vr_of(ds[tag], tag)
+            if vr in actions.TEXT_VRS:
+                self._clean(ds, tag, vr, False, delete)
+
+    # -- private elements (E.3.10) -----------------------------------------------------------
+    def _private(self, ds: Dataset, dummy_mode: bool) -> None:
+        private_tags = [t for t in ds._dict if t >> 16 & 1]
+        if self.private == "X":
+            for t in private_tags:
+                del ds[t]
+            return
+        creators = private.creators(ds)
+        safe = private.safe_table()
+        declared = self.ctx.declared_safe or {}
+        used: set[int] = set()
+        for tag in private_tags:
+            group, element = tag >> 16, tag & 0xFFFF
+            if element < 0x1000:
+                continue  # creators are decided below; (gggg,0000-000F) are never kept
+            creator_tag = (group << 16) | (element >> 8)
+            creator = creators.get(creator_tag)
+            action = None if creator is None else safe.get((group, creator, element & 0xFF))
+            if action is None and creator is not None:
+                block = declared.get((group, creator), ())
+                if block is None or element & 0xFF in block:
+                    action = "K"
+            if action is None:
+                del ds[tag]
+                continue
+            used.add(creator_tag)
+            vr = _vr_of(ds._dict[tag], tag)
+            if vr == "SQ":
+                self._recurse(ds, tag, dummy_mode)
+            elif action == "U" and vr == "UI":
+                self._remap(ds, tag)
+        for tag in private_tags:
+            if (tag & 0xFFFF) < 0x1000 and tag not in used and tag in ds._dict:
+                del ds[tag]
+
