@@ -42,17 +42,19 @@ from .corpus import (
 )
 
 _MAX_DEPTH = 4  # layers of base64 / deflate inside each other
-_MAX_INFLATE = 1 << 30
+_MAX_INFLATE, _INFLATE_PROBE = 1 << 30, 256
 _UTF16_CHUNK, _UTF16_OVERLAP = 1 << 24, 256  # even, and longer than anything searched for
 _DEFLATED_TS = b"1.2.840.10008.1.2.1.99"
 
-_TOKEN = re.compile(re.escape(TOKEN_PREFIX.encode()) + rb"[0-9A-Z]{6}", re.IGNORECASE)
-_UID = re.compile(rb"(?<![0-9])" + re.escape(UID_ROOT.encode()) + rb"(?:\.[0-9]+)*")
-# A '.' before a date, time or number means a UID component: "2.25.19370412..." is not a date.
-_DATE = re.compile(rb"(?<![0-9.])(19[3-5][0-9])[-./]?([01][0-9])[-./]?([0-3][0-9])")
-_TIME = re.compile(rb"(?<![0-9.])(0[0-9])(:?)([0-5][0-9])\2([0-5][0-9])")
-_NUMBER = re.compile(rb"(?<![0-9.])(?:4[0-9]{3}\.[0-9]{5}|4[0-9]{6}|[1-9][0-9]{2}[DWMY])(?![0-9])")
-_BASE64 = re.compile(rb"(?:[A-Za-z0-9+/]|\r?\n){12,}={0,2}")
+# Patterns start with a literal or a narrow class so that `re` can skip ahead; boundaries are checked in Python
+# (a lookbehind costs ~50x on large binary data). Tokens are matched in an upper-cased copy.
+_TOKEN = re.compile(re.escape(TOKEN_PREFIX.upper().encode()) + rb"[0-9A-Z]{6}")
+_UID = re.compile(re.escape(UID_ROOT.encode()) + rb"(?:\.[0-9]+)*")
+_DATE = re.compile(rb"(19[3-5][0-9])[-./]?([01][0-9])[-./]?([0-3][0-9])")
+_TIME = re.compile(rb"(0[0-9]):?([0-5][0-9]):?([0-5][0-9])")
+_NUMBER = re.compile(rb"[1-9][0-9]{2}(?:[0-9]\.[0-9]{5}|[0-9]{4}|[DWMY])")
+_BASE64 = re.compile(rb"[A-Za-z0-9+/\r\n]{12,}={0,2}")
+_DIGIT, _DIGIT_OR_DOT = frozenset(b"0123456789"), frozenset(b"0123456789.")
 _COMPRESSED_MAGIC = re.compile(rb"\x78[\x01\x5e\x9c\xda]|\x1f\x8b\x08")
 
 Allowed = Callable[[PlantedValue], bool]
@@ -109,15 +111,25 @@ def _emit(out: list, corpus: Corpus, kind: str, value: str, matched: bytes, offs
 def _scan_ascii(buf: bytes, idx: _Index, layer: str, out: list, scale: int = 1, shift: int = 0) -> None:
     """The regex families over an 8-bit view of the data (the bytes themselves, or a UTF-16 view of them)."""
     corpus = idx.corpus
-    for m in _TOKEN.finditer(buf):
-        _emit(out, corpus, TEXT, m[0].decode().upper(), m[0], m.start() * scale + shift, layer)
+
+    def after(m, forbidden) -> bool:  # the match does not continue a number or a UID component
+        return m.start() == 0 or buf[m.start() - 1] not in forbidden
+
+    for m in _TOKEN.finditer(buf.upper()):
+        _emit(out, corpus, TEXT, m[0].decode(), buf[m.start():m.end()], m.start() * scale + shift, layer)
+    # A '.' before a date, time or number means a UID component: "2.25.19370412..." is not a date.
     for m in _DATE.finditer(buf):
-        _emit(out, corpus, DATE, (m[1] + m[2] + m[3]).decode(), m[0], m.start() * scale + shift, layer)
+        if after(m, _DIGIT_OR_DOT):
+            _emit(out, corpus, DATE, (m[1] + m[2] + m[3]).decode(), m[0], m.start() * scale + shift, layer)
     for m in _TIME.finditer(buf):
-        _emit(out, corpus, TIME, (m[1] + m[3] + m[4]).decode(), m[0], m.start() * scale + shift, layer)
+        if after(m, _DIGIT_OR_DOT):
+            _emit(out, corpus, TIME, (m[1] + m[2] + m[3]).decode(), m[0], m.start() * scale + shift, layer)
     for m in _NUMBER.finditer(buf):
-        _emit(out, corpus, NUMBER, m[0].decode(), m[0], m.start() * scale + shift, layer)
+        if after(m, _DIGIT_OR_DOT) and (m.end() == len(buf) or buf[m.end()] not in _DIGIT):
+            _emit(out, corpus, NUMBER, m[0].decode(), m[0], m.start() * scale + shift, layer)
     for m in _UID.finditer(buf):
+        if not after(m, _DIGIT):
+            continue
         parts = m[0].decode().split(".")
         # the UID itself, or a planted UID that is a whole-component prefix of it (embedded in a derived UID)
         for k in range(len(parts), UID_ROOT.count(".") + 1, -1):
@@ -142,10 +154,13 @@ def _utf16_views(data: bytes) -> Iterable[tuple[str, bytes, int]]:
                 yield "utf-16", np.where(narrow, units, 0x3F).astype(np.uint8).tobytes(), start + shift
 
 
-def _inflate(stream, wbits: int) -> bytes:
+def _inflate(stream: memoryview, wbits: int) -> bytes:
+    """The inflated stream, or b"" if it is not one. A short probe first: nearly every false start (magic bytes
+    met by chance in pixel data) fails within it, and a failed full attempt costs milliseconds."""
     inflater = zlib.decompressobj(wbits)
     try:
-        return inflater.decompress(stream, _MAX_INFLATE)
+        head = inflater.decompress(stream[:_INFLATE_PROBE], _MAX_INFLATE)
+        return head + inflater.decompress(stream[_INFLATE_PROBE:], _MAX_INFLATE - len(head))
     except zlib.error:
         return b""
 
