@@ -38,9 +38,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(port: int, timeout: float = 60) -> None:
+def wait_for(port: int, timeout: float = 60, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening")
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
             return
@@ -97,8 +99,8 @@ def start_wadows(store: Path, work: Path) -> tuple[subprocess.Popen, int]:
     cfg.write_text("[log]\naccess_log = false\nlevel = \"WARNING\"\n")
     proc = subprocess.Popen([str(Path(sys.executable).parent / "wadows"), "serve", "--store", str(store), "--port", str(port),
                              "--index", str(work / "index.sqlite"), "--config", str(cfg)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for(port, 300)
+                            stdout=subprocess.DEVNULL, stderr=(work / "wadows.log").open("wb"))
+    wait_for(port, 300, proc)
     return proc, port
 
 
@@ -116,7 +118,7 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
   server {{ listen 127.0.0.1:{port}; root {root}; default_type application/dicom; }} }}
 """)
     proc = subprocess.Popen([nginx, "-p", str(work), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(port, 30)
+    wait_for(port, 30, proc)
     return proc, port
 
 
