@@ -348,8 +348,9 @@ class _Planter:
         return self._unique(lambda: TOKEN_PREFIX + "".join(self.rng.choices(TOKEN_ALPHABET, k=6)))
 
     def uid(self) -> str:
+        # Fixed width: no planted UID is a prefix of another, so a match is never ambiguous between two of them.
         self._uids += 1
-        return f"{UID_ROOT}.{self.seed}.{self._uids}"
+        return f"{UID_ROOT}.{self.seed}.{100000 + self._uids}"
 
     def date(self) -> str:
         return self._days.pop().strftime("%Y%m%d")

@@ -108,6 +108,13 @@ def _emit(out: list, corpus: Corpus, kind: str, value: str, matched: bytes, offs
         out.append((pv, matched.decode("latin-1"), offset, layer))
 
 
+def _declares(buf: bytes, start: int, length: int) -> bool:
+    """Whether the bytes before ``start`` are a DICOM value length (explicit VR 16-bit, or 32-bit) of ``length``
+    (or one more, for the padding byte). In a data set a value is followed by the next tag, whose first byte may
+    be a digit ('2' for group 0x0032): only the declared length tells where the value ends."""
+    return any(start >= n and int.from_bytes(buf[start - n:start], "little") in (length, length + 1) for n in (2, 4))
+
+
 def _scan_ascii(buf: bytes, idx: _Index, layer: str, out: list, scale: int = 1, shift: int = 0) -> None:
     """The regex families over an 8-bit view of the data (the bytes themselves, or a UTF-16 view of them)."""
     corpus = idx.corpus
@@ -125,17 +132,20 @@ def _scan_ascii(buf: bytes, idx: _Index, layer: str, out: list, scale: int = 1, 
         if after(m, _DIGIT_OR_DOT):
             _emit(out, corpus, TIME, (m[1] + m[2] + m[3]).decode(), m[0], m.start() * scale + shift, layer)
     for m in _NUMBER.finditer(buf):
-        if after(m, _DIGIT_OR_DOT) and (m.end() == len(buf) or buf[m.end()] not in _DIGIT):
+        ends = m.end() == len(buf) or buf[m.end()] not in _DIGIT or _declares(buf, m.start(), len(m[0]))
+        if after(m, _DIGIT_OR_DOT) and ends:
             _emit(out, corpus, NUMBER, m[0].decode(), m[0], m.start() * scale + shift, layer)
     for m in _UID.finditer(buf):
         if not after(m, _DIGIT):
             continue
-        parts = m[0].decode().split(".")
-        # the UID itself, or a planted UID that is a whole-component prefix of it (embedded in a derived UID)
-        for k in range(len(parts), UID_ROOT.count(".") + 1, -1):
-            if (candidate := ".".join(parts[:k])) in idx.uids:
-                _emit(out, corpus, UID, candidate, m[0], m.start() * scale + shift, layer)
-                break
+        run = m[0].decode()
+        # the UID itself; or as long as the data set says the value is; or a planted UID that is a whole-component
+        # prefix of it (an original embedded in a derived UID still identifies). Not 1.2.3.4 inside 1.2.3.45.
+        candidates = [run] + [run[:n] for n in range(len(run) - 1, 0, -1) if _declares(buf, m.start(), n)]
+        parts = run.split(".")
+        candidates += [".".join(parts[:k]) for k in range(len(parts) - 1, UID_ROOT.count(".") + 1, -1)]
+        if hit := next((c for c in candidates if c in idx.uids), None):
+            _emit(out, corpus, UID, hit, m[0], m.start() * scale + shift, layer)
 
 
 def _utf16_views(data: bytes) -> Iterable[tuple[str, bytes, int]]:
@@ -234,10 +244,19 @@ def scan_dir(path: Path | str, corpus: Corpus, *, allowed: Allowed = nothing_all
 
 # -- what the table lets survive -------------------------------------------------------------------------------
 
-def _keeps_contents(row: Row | None, options: frozenset[str]) -> bool:
-    """Whether a Sequence with this row may keep its items as they are: not in the table, K with these Options,
-    or U* (PS3.15: the Sequence may be kept with the UIDs in it replaced)."""
-    return row is None or row.action(options) == "K" or "U*" in row.action(options)
+def _ancestor(row: Row | None, options: frozenset[str]) -> str:
+    """How a Sequence with this row treats what it holds: "keep" (not in the table, K, or U*: kept with the UIDs
+    in it replaced), "walk" (D or C: its items may be kept with each attribute getting its own action -- the
+    table gives K under Full Dates and Retain UIDs to Date, Time and UID rows that only occur inside the D'd
+    Content Sequence, so the standard expects that walk; what the table does not list goes), or "drop" (X, Z)."""
+    if row is None:
+        return "keep"
+    action = row.action(options)
+    if action == "K" or "U*" in action:
+        return "keep"
+    if "D" in action or action == "C":
+        return "walk"
+    return "drop"
 
 
 def _retains(pv: PlantedValue, options: frozenset[str]) -> bool:
@@ -252,8 +271,8 @@ def _retains(pv: PlantedValue, options: frozenset[str]) -> bool:
 
 def allowed_for(options: Iterable[str] = ()) -> Allowed:
     """What MAY survive de-identification with these Options, from the rows recorded with each planted value:
-    every enclosing Sequence keeps its items, and the attribute itself is K (or is one the table does not list,
-    kept with its Sequence). Options must be names of ``OPTION_COLUMNS``.
+    no enclosing Sequence drops its items, and the attribute itself is K (or, inside Sequences that are all kept,
+    one the table does not list). Options must be names of ``OPTION_COLUMNS``.
 
     One reading beyond the letter of the table: with Retain Longitudinal Temporal Information With Modified Dates
     the TM rows say C, but shifting by whole days (what E.3.6's "modified" is done with in practice, and what keeps
@@ -266,10 +285,11 @@ def allowed_for(options: Iterable[str] = ()) -> Allowed:
     modified_dates = "RetainLongitudinalTemporalInformationModifiedDatesOption" in options
 
     def allowed(pv: PlantedValue) -> bool:
-        if not all(_keeps_contents(a, options) for a in pv.ancestors):
+        treatments = {_ancestor(a, options) for a in pv.ancestors}
+        if "drop" in treatments:
             return False
         if pv.row is None:
-            return True
+            return "walk" not in treatments
         if _retains(pv, options):
             return True
         return modified_dates and pv.kind == TIME and pv.row.column("rtnLongModifDatesOpt") == "C"

@@ -93,6 +93,10 @@ def test_uid_matches_on_component_boundaries_only(corpus):
     assert not scan_bytes(b"9" + pv.value.encode() + b"\x00", corpus)  # preceded by a digit: another number
     assert [f.planted for f in scan_bytes(pv.value.encode() + b"\x00", corpus)] == [pv]
     assert [f.planted for f in scan_bytes(b"1.2\\" + pv.value.encode(), corpus)] == [pv]  # second of VM 2
+    # in a data set the value ends where its declared length says, whatever byte the next tag starts with
+    for header in (b"UI" + len(pv.value).to_bytes(2, "little"), len(pv.value).to_bytes(4, "little")):
+        assert [f.planted for f in scan_bytes(b"\x08\x00\x18\x00" + header + pv.value.encode() + b"2\x00",
+                                              corpus)] == [pv]
     # an original UID embedded in a derived one still identifies
     assert [f.planted for f in scan_bytes((pv.value + ".1.1").encode(), corpus)] == [pv]
     assert [f.planted for f in scan_bytes(("2.25." + pv.value).encode(), corpus)] == [pv]
@@ -111,6 +115,9 @@ def test_dates_times_numbers_in_their_forms(corpus):
     number = _first(corpus, NUMBER)
     assert [f.planted for f in scan_bytes(b"\x00" + number.value.encode() + b"\x00", corpus)] == [number]
     assert not scan_bytes(b"9" + number.value.encode(), corpus)
+    assert not scan_bytes(b"\x00" + number.value.encode() + b"7", corpus)
+    assert [f.planted for f in scan_bytes(b"DS" + len(number.value).to_bytes(2, "little") + number.value.encode()
+                                          + b"2\x00", corpus)] == [number]
 
 
 def test_non_ascii_names_in_their_character_sets(corpus):
@@ -179,9 +186,17 @@ def test_allowed_for_private_and_nesting(corpus):
     assert not allowed_for(["RetainUIDsOption"])(inner)
     kept = next(pv for pv in corpus.values if pv.path == "(0008,1110)[0].(0008,1155)")
     assert allowed_for(["RetainUIDsOption"])(kept) and required_for(["RetainUIDsOption"])(kept)
+    # D'd Content Sequence: its listed attributes follow their own rows, what the table does not list goes
+    date = next(pv for pv in corpus.values if pv.path == "(0040,A730)[1].(0040,A121)")
+    text = next(pv for pv in corpus.values if pv.path == "(0040,A730)[4].(0040,A160)")
+    assert allowed_for([FULL])(date) and not allowed_for(())(date) and not required_for([FULL])(date)
+    assert not allowed_for([FULL])(text) and not allowed_for(["CleanStructuredContentOption"])(text)
     # Sequences the table does not list are kept, so what they hold is judged by its own row
     nested = next(pv for pv in corpus.values if pv.path == "(0008,1115)[0].(0008,114A)[0].(0020,4000)")
     assert nested.ancestors == (None, None) and not allowed_for(())(nested)
+
+
+FULL = "RetainLongitudinalTemporalInformationFullDatesOption"
 
 
 def test_allowed_for_rejects_unknown_options():
