@@ -105,6 +105,7 @@ def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int) -> Iterator[
 
 def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20) -> DeidentifiedStream:
     from .engine import write_bytes
+    from .part10 import header_bytes
 
     start = src.tell()
     ds = dcmread(src, stop_before_pixels=True)
@@ -118,7 +119,7 @@ def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20) ->
         data = write_bytes(whole)
         return _new(whole, (data[i:i + chunk_size] for i in range(0, len(data), chunk_size)))
     deid._apply(ds, ctx, None, already)
-    header = write_bytes(ds)
+    header = header_bytes(ds)
 
     def chunks() -> Iterator[bytes]:
         yield header

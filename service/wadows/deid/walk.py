@@ -46,8 +46,10 @@ class Context:
 
 
 def _vr_of(elem, tag: int) -> str:
+    """The element's VR without decoding it (a raw element from an Implicit VR file has none, and a
+    writer may have sent a known attribute as UN: the dictionary says what it is)."""
     vr = elem.VR
-    if not vr:
+    if not vr or vr == "UN":
         entry = DicomDictionary.get(tag)
         vr = entry[0] if entry else "UN"
     return vr.split(" or ")[0] if len(vr) > 2 else vr
@@ -95,10 +97,7 @@ class Walker:
             if action == "X":
                 delete.append(tag)
             elif action == "K":
-                elem = ds._dict[tag]
-                vr = _vr_of(elem, tag)
-                if vr == "UN" and DicomDictionary.get(tag, ("",))[0] == "SQ":
-                    vr = "SQ"  # an SQ some writer sent as UN; pydicom decodes it as SQ on access
+                vr = _vr_of(ds._dict[tag], tag)
                 if vr == "SQ":
                     self._recurse(ds, tag, dummy_mode)
                 elif dummy_mode and vr in actions.TEXT_VRS:
@@ -112,8 +111,7 @@ class Walker:
 
     # -- actions other than K and X -----------------------------------------------------------
     def _apply(self, ds: Dataset, tag: int, action: str, dummy_mode: bool, delete: list[int]) -> None:
-        elem = ds[tag]
-        vr = _vr_of(elem, tag)
+        vr = _vr_of(ds._dict[tag], tag)
         if action == "Z":
             ds[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else None)
         elif action == "D":
@@ -136,13 +134,12 @@ class Walker:
             self.walk(item, dummy_mode)
 
     def _dummy(self, ds: Dataset, tag: int) -> None:
-        elem = ds[tag]
-        vr = _vr_of(elem, tag)
+        vr = _vr_of(ds._dict[tag], tag)
         if vr == "UI":
             self._remap(ds, tag)
             return
         if tag in PSEUDONYM_TAGS:
-            original = " ".join(_as_text_list(elem.value))
+            original = " ".join(_as_text_list(ds[tag].value))
             _set(ds, tag, vr, actions.pseudonym(self.ctx.key, PSEUDONYM_TAGS[tag], original))
             return
         _set(ds, tag, vr, actions.dummy(vr))
