@@ -11,7 +11,6 @@ import pytest
 
 from .corpus import (
     BASIC_PROFILE_CODE,
-    BINARY,
     DATE,
     OPTION_CODES,
     OPTION_COLUMNS,
