@@ -54,7 +54,8 @@ _SAFE_VRS = {"AT", "CS", "DS", "FD", "FL", "IS", "OB", "OD", "OF", "OL", "OV", "
 _DATE_VRS = {"DA", "DT", "TM"}
 
 # Untabled text attributes kept because images, codes and the pixel rules need them and they name
-# a kind of thing, never a person, place or date: the Code Sequence Macro (PS3.3 Table 8.8-1),
+# a kind of thing, never a person, place or date: the Code Sequence Macro (PS3.3 Table 8.8-1), the
+# Frame of Reference's Type 2 Position Reference Indicator (an anatomical landmark, C.7.4.1.1.2),
 # equipment type (Manufacturer and model name are not in Table E.1-1; Device Serial Number and
 # Station Name, which are, stay governed by it), reconstruction technique and LUT explanations.
 _TEXT_KEEP = {
@@ -62,7 +63,7 @@ _TEXT_KEEP = {
     "URNCodeValue", "ContextIdentifier", "MappingResourceName", "ContextGroupExtensionFlag",
     "Manufacturer", "ManufacturerModelName", "SoftwareVersions",
     "ConvolutionKernel", "SequenceName", "PulseSequenceName", "ReceiveCoilName", "TransmitCoilName",
-    "FilterType", "RescaleType", "WindowCenterWidthExplanation", "LUTExplanation", "DeidentificationMethod",
+    "FilterType", "PositionReferenceIndicator", "RescaleType", "WindowCenterWidthExplanation", "LUTExplanation", "DeidentificationMethod",
     "ImplementationVersionName",
 }
 
@@ -70,6 +71,17 @@ _TEXT_KEEP = {
 # implementation or a registered organization), not an instance: remapping them would break the
 # object. Every other untabled UI attribute identifies an instance and is remapped like a "U" row
 # (PS3.15 E.1.1 item 5: "all references to other SOP Instances ... shall be protected").
+# Untabled free text that structured content needs in order to stay valid (Text Value is Type 1C in
+# the Content Item Macro, PS3.3 Table 10-2): cleaned (C, the descriptor vocabulary) instead of removed.
+_TEXT_CLEAN = {"TextValue"}
+
+# A zero-item sequence is valid only where the sequence is Type 2 (PS3.5 §7.5.3); a Type 3 one, if
+# present, needs items. So "X/Z" on a sequence means X, except for the sequences Table E.1-1 marks
+# X/Z that are Type 2 in a composite IOD module, listed here with the module that makes them so.
+_TYPE2_SEQUENCES = {
+    "00400555": "Acquisition Context Sequence: Type 2 in the Acquisition Context Module (PS3.3 C.7.6.14)",
+}
+
 _UID_KEEP = re.compile(r"SOPClass|TransferSyntax|ImplementationClass|PrivateInformationCreator|CodingScheme"
                        r"|ContextGroupExtensionCreator|^ContextUID$|MappingResource|CreatorVersion"
                        r"|SegmentationTemplate|HomeCommunityID|RepositoryUniqueID|RetrieveLocationUID")
@@ -116,6 +128,8 @@ def _untabled_action(tag: int, vr: str, keyword: str, retired: str) -> str | Non
         return "date"
     if vrs <= _SAFE_VRS or keyword in _TEXT_KEEP:
         return "K"
+    if keyword in _TEXT_CLEAN:
+        return "C"
     return None
 
 
@@ -140,12 +154,13 @@ def build(table_path: Path) -> dict:
     keep: dict[str, str] = {}
     remap: dict[str, str] = {}
     dates: dict[str, str] = {}
+    clean: dict[str, str] = {}
     for tag, (vr, _vm, _name, retired, keyword) in sorted(DicomDictionary.items()):
         key = f"{tag:08x}"
         if key in rows:
             continue
         action = _untabled_action(tag, vr, keyword, retired)
-        target = {"K": keep, "U": remap, "date": dates}.get(action)
+        target = {"K": keep, "U": remap, "C": clean, "date": dates}.get(action)
         if target is not None:
             target[key] = keyword
     return {
@@ -155,17 +170,20 @@ def build(table_path: Path) -> dict:
         "generator": "tools/gen_profile_table.py",
         "source": {"file": table_path.name, "sha256": hashlib.sha256(raw).hexdigest(), "rows": len(source)},
         "option_columns": list(OPTION_COLUMNS),
+        "type2_sequences": _TYPE2_SEQUENCES,
         "rows": dict(sorted(rows.items())),
         "private": private,
         "untabled": {
             "about": ("Standard attributes not in Table E.1-1, from pydicom's data dictionary: 'keep' are "
                       "numeric, code string, sequence or binary VRs and a short list of technical text "
-                      "attributes; 'remap' are instance UIDs (remapped like U); 'dates' follow the date "
+                      "attributes; 'remap' are instance UIDs (remapped like U); 'clean' are free text that "
+                      "structured content needs (cleaned like C); 'dates' follow the date "
                       "options (removed by the basic profile, kept with Full Dates, shifted with Modified "
                       "Dates). Any other untabled attribute is removed."),
             "pydicom": pydicom.__version__,
             "keep": keep,
             "remap": remap,
+            "clean": clean,
             "dates": dates,
         },
     }

@@ -55,8 +55,14 @@ def test_basic_profile_resolution(keyword, expected):
     assert _action(keyword) == expected
 
 
-def test_untabled_text_is_not_kept():
-    assert tag_for_keyword("TextValue") not in compile_plan(frozenset()).actions
+def test_untabled_text_is_removed_or_cleaned():
+    actions = compile_plan(frozenset()).actions
+    assert tag_for_keyword("AdmittingDiagnosesDescription") in actions  # tabled: the table decides
+    assert tag_for_keyword("DerivationCodeSequence") in actions
+    assert tag_for_keyword("ImageComments") in actions
+    assert tag_for_keyword("CommentsOnThePerformedProcedureStep") in actions
+    assert tag_for_keyword("TextValue") in actions and actions[tag_for_keyword("TextValue")] == "C"
+    assert tag_for_keyword("FrameLabel") not in actions  # untabled LO: removed
 
 
 @pytest.mark.parametrize("keyword, option, expected", [

@@ -111,13 +111,15 @@ def table() -> dict:
     return json.loads(ref.read_text(encoding="utf-8"))
 
 
-def _resolve(row: dict, columns: tuple[str, ...]) -> str:
+def _resolve(row: dict, columns: tuple[str, ...], type2: bool = True) -> str:
     """The row's action for the selected option columns. An option overrides the profile (PS3.15 E.3);
     where two selected options disagree (Retain Device Identity says K, Modified Dates says C for a
     calibration date), cleaning wins over keeping: the more protective reading of both."""
     chosen = [row.get("options", {}).get(c) for c in columns]
     chosen = [c for c in chosen if c]
     code = "C" if "C" in chosen else (chosen[0] if chosen else row["basic"])
+    if code == "X/Z" and not type2:
+        return "X"
     return COMBINED.get(code, code)
 
 
@@ -143,7 +145,8 @@ def compile_plan(options: frozenset[str]) -> Plan:
     actions: dict[int, str] = {}
     ranges: dict[str, str] = {}
     for key, row in t["rows"].items():
-        action = _resolve(row, columns)
+        # Zero items suit only a Type 2 sequence; see type2_sequences in the table.
+        action = _resolve(row, columns, row.get("vr") != "SQ" or key in t["type2_sequences"])
         if "x" in key:
             ranges[key] = action
         else:
@@ -154,6 +157,8 @@ def compile_plan(options: frozenset[str]) -> Plan:
         actions[int(key, 16)] = "K"
     for key in untabled["remap"]:
         actions[int(key, 16)] = "K" if retain_uids else "U"
+    for key in untabled["clean"]:
+        actions[int(key, 16)] = "C"
     # PS3.15 E.1.1 note 4: treat dates by VR, so dates the table does not list follow the date options.
     date_action = "K" if FULL_DATES in options else "C" if MODIFIED_DATES in options else "X"
     for key in untabled["dates"]:

@@ -130,8 +130,19 @@ class Walker:
             raise ValueError(f"unknown action {action!r}")
 
     def _recurse(self, ds: Dataset, tag: int, dummy_mode: bool) -> None:
-        for item in ds[tag].value or ():
+        """Walk every item; an item left with nothing is dropped, and a sequence left with no items
+        is removed (a present sequence of Type 1 or 3 must have items, PS3.5 §7.5.3)."""
+        seq = ds[tag].value
+        if not seq:
+            return
+        for item in seq:
             self.walk(item, dummy_mode)
+        kept = [item for item in seq if len(item)]
+        if len(kept) != len(seq):
+            if kept:
+                ds[tag].value = Sequence(kept)
+            else:
+                del ds[tag]
 
     def _dummy(self, ds: Dataset, tag: int) -> None:
         vr = _vr_of(ds._dict[tag], tag)
@@ -162,7 +173,7 @@ class Walker:
             # An AE title names a device or a site; its keyed pseudonym still tells devices apart.
             values = _as_text_list(ds[tag].value)
             _set(ds, tag, vr, [actions.pseudonym(self.ctx.key, "AE", v, _AE_LENGTH) for v in values])
-        elif vr == "PN" or vr in actions.BINARY_VRS:
+        elif vr == "PN" or vr in actions.BINARY_VRS or (dummy_mode and vr in actions.TEXT_VRS):
             self._dummy(ds, tag)
         elif vr in actions.TEXT_VRS:
             values = _as_text_list(ds[tag].value)

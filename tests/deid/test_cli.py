@@ -1,0 +1,102 @@
+"""`wadows anonymize`: parallel, atomic, per-file errors, never touching inputs."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from wadows.deid import cli
+
+from .objects import KEY, make_ct, write
+
+
+def _main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="wadows")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["anonymize", *argv])
+    return args.func(args)
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def inputs(tmp_path) -> Path:
+    root = tmp_path / "in"
+    for n in range(6):
+        write(make_ct(sop=f"1.2.826.0.1.3680043.8.498.{2000 + n}"), root / f"series{n % 2}" / f"{n}.dcm")
+    refused = make_ct(sop="1.2.826.0.1.3680043.8.498.2999")
+    refused.BurnedInAnnotation = "YES"
+    write(refused, root / "burned.dcm")
+    (root / "notes.txt").write_text("Doe Jane called on Tuesday")
+    return root
+
+
+@pytest.fixture
+def key_file(tmp_path) -> Path:
+    path = tmp_path / "deid.key"
+    path.write_text(KEY.hex())
+    return path
+
+
+def test_parallel_run_mirrors_paths_and_reports_failures(inputs, key_file, tmp_path, capsys):
+    before = _hashes(inputs)
+    out = tmp_path / "out"
+    rc = _main([str(inputs), "-o", str(out), "--key-file", str(key_file), "--jobs", "2"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "burned.dcm: refused" in err and "notes.txt: not a DICOM Part-10 file" in err
+    assert "Doe" not in err
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert written == [f"series{n % 2}/{n}.dcm" for n in sorted(range(6), key=lambda n: (n % 2, n))]
+    for path in out.rglob("*.dcm"):
+        ds = pydicom.dcmread(path)
+        assert ds.PatientIdentityRemoved == "YES" and ds.PatientName == ""
+    assert _hashes(inputs) == before  # inputs untouched
+
+
+def test_same_key_same_output_across_processes(inputs, key_file, tmp_path):
+    _main([str(inputs / "series0"), "-o", str(tmp_path / "a"), "--key-file", str(key_file), "--jobs", "2"])
+    _main([str(inputs / "series0"), "-o", str(tmp_path / "b"), "--key-file", str(key_file), "--jobs", "1"])
+    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+
+
+def test_options_are_applied(inputs, key_file, tmp_path):
+    rc = _main([str(inputs / "series1"), "-o", str(tmp_path / "o"), "--key-file", str(key_file),
+                "--option", "retain-uids", "--option", "113105", "--jobs", "1"])
+    assert rc == 0
+    ds = pydicom.dcmread(next((tmp_path / "o").glob("*.dcm")))
+    assert ds.SOPInstanceUID.startswith("1.2.826.0.1.3680043.8.498.")
+    assert [i.CodeValue for i in ds.DeidentificationMethodCodeSequence] == ["113100", "113105", "113110"]
+
+
+def test_unknown_option_is_a_usage_error(inputs, key_file, tmp_path, capsys):
+    assert _main([str(inputs), "-o", str(tmp_path / "o"), "--key-file", str(key_file), "--option", "bogus"]) == 2
+    assert "bogus" in capsys.readouterr().err
+
+
+def test_refuses_output_inside_an_input_folder(inputs, key_file):
+    before = _hashes(inputs)
+    assert _main([str(inputs), "-o", str(inputs / "anon"), "--key-file", str(key_file)]) == 2
+    assert _main([str(inputs), "-o", str(inputs), "--key-file", str(key_file)]) == 2
+    assert _hashes(inputs) == before
+
+
+def test_refuses_to_overwrite_an_input_file(inputs, key_file, capsys):
+    target = inputs / "series0" / "0.dcm"
+    before = target.read_bytes()
+    assert _main([str(target), "-o", str(target.parent), "--key-file", str(key_file)]) == 1
+    assert "refusing to overwrite an input" in capsys.readouterr().err
+    assert target.read_bytes() == before
+
+
+def test_writes_are_atomic_no_temporaries_left(inputs, key_file, tmp_path):
+    out = tmp_path / "o"
+    _main([str(inputs), "-o", str(out), "--key-file", str(key_file), "--jobs", "2"])
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]

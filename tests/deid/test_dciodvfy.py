@@ -1,0 +1,48 @@
+"""dciodvfy (dicom3tools) finds no error in de-identified objects that it did not find in the originals."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from wadows.deid import Deidentifier
+
+from .objects import KEY, make_ct, write
+
+pytestmark = pytest.mark.tools
+
+OPTION_SETS = [(), ("RetainLongitudinalTemporalInformationModifiedDatesOption", "CleanDescriptorsOption",
+                    "RetainSafePrivateOption", "CleanStructuredContentOption", "CleanGraphicsOption")]
+
+
+def _dciodvfy() -> str:
+    path = shutil.which("dciodvfy")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("dciodvfy (Debian package dicom3tools) is required in CI")
+        pytest.skip("dciodvfy not installed (apt-get install dicom3tools)")
+    return path
+
+
+def _errors(tool: str, path: Path) -> set[str]:
+    run = subprocess.run([tool, str(path)], capture_output=True, text=True, timeout=60)
+    return {line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")}
+
+
+@pytest.mark.parametrize("options", OPTION_SETS, ids=["basic", "options"])
+def test_no_new_errors(tmp_path, options):
+    from wadows.samples import generate_samples
+
+    tool = _dciodvfy()
+    sources = generate_samples(tmp_path / "in") + [write(make_ct(), tmp_path / "in" / "ct.dcm")]
+    deid = Deidentifier(KEY, options)
+    for n, src in enumerate(sources):
+        dst = tmp_path / "out" / f"{n}.dcm"
+        dst.parent.mkdir(exist_ok=True)
+        deid.deidentify_file(src, dst)
+        new = _errors(tool, dst) - _errors(tool, src)
+        assert not new, f"{src.name}: {sorted(new)}"
