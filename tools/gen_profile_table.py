@@ -102,6 +102,17 @@ def _vr(key: str) -> str | None:
     return entry[0] if entry else None
 
 
+# Rows newer than pydicom's dictionary have no VR there; an Implicit VR file cannot say it either.
+# The standard's names give the VR for these kinds of attribute (a "... DateTime" is DT, a
+# "... Sequence" is SQ); other unknown rows get none and are handled as UN (removed, dummied as bytes).
+_VR_BY_NAME = (("DateTime", "DT"), ("Date", "DA"), ("Time", "TM"), ("UID", "UI"), ("Sequence", "SQ"),
+               ("Comment", "LT"))
+
+
+def _vr_from_name(name: str) -> str | None:
+    return next((vr for suffix, vr in _VR_BY_NAME if name.endswith(suffix)), None)
+
+
 def _row(source: dict) -> dict:
     basic = source["basicProfile"]
     if basic not in ACTION_CODES:
@@ -149,6 +160,9 @@ def build(table_path: Path) -> dict:
         vr = _vr(key)
         if vr:
             rows[key]["vr"] = vr
+        elif "x" not in key and _vr_from_name(entry["name"]):
+            rows[key]["vr"] = _vr_from_name(entry["name"])
+            rows[key]["vr_from_name"] = True
     if private is None:
         raise ValueError("the table has no private attributes row")
     keep: dict[str, str] = {}

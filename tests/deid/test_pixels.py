@@ -110,8 +110,9 @@ def test_recognizable_visual_features():
     out = _run(ds, "CleanRecognizableVisualFeaturesOption")
     assert "113102" in [i.CodeValue for i in out.DeidentificationMethodCodeSequence]
     del ds.RecognizableVisualFeatures
-    out = _run(ds, "CleanRecognizableVisualFeaturesOption")  # cannot claim what it cannot know
-    assert "113102" not in [i.CodeValue for i in out.DeidentificationMethodCodeSequence]
+    out = _run(ds, "CleanRecognizableVisualFeaturesOption")
+    assert "113102" in [i.CodeValue for i in out.DeidentificationMethodCodeSequence]
+    assert "RecognizableVisualFeatures" not in out  # never claimed NO on its own
 
 
 def test_bundled_rules_load():

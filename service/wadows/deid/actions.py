@@ -60,9 +60,19 @@ def pseudonym(key: bytes, domain: str, value: str, length: int = 20) -> str:
 
 
 @cache
-def _vocabulary() -> frozenset[str]:
+def _vocabulary_file() -> dict:
     ref = resources.files("wadows").joinpath("data", "deid", "descriptor_vocabulary.json")
-    return frozenset(json.loads(ref.read_text(encoding="utf-8"))["words"])
+    return json.loads(ref.read_text(encoding="utf-8"))
+
+
+@cache
+def _vocabulary() -> frozenset[str]:
+    return frozenset(_vocabulary_file()["words"])
+
+
+@cache
+def public_coding_schemes() -> frozenset[str]:
+    return frozenset(s.upper() for s in _vocabulary_file()["public_coding_schemes"])
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[.,][0-9]+)?")

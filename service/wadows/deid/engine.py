@@ -82,7 +82,9 @@ class Deidentifier:
         rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
                            clean_visual_features="CleanRecognizableVisualFeaturesOption" in self.options)
         already = _already_deidentified(ds)
-        map_uid = _identity if already or self._retain_uids else self._uid_map
+        # Under Retain UIDs the table itself says K for the UIDs it retains; its other U rows (a Digital
+        # Signature UID, say) are still remapped, so the walk keeps the keyed map.
+        map_uid = _identity if already else self._uid_map
         shift = None
         if MODIFIED_DATES in self.options and not already:
             shift = day_offset(self.key, str(ds.get("PatientID", "") or ""))
@@ -95,9 +97,8 @@ class Deidentifier:
             blank_pixels(ds, rule.regions)
         ts = self._transfer_syntax(ds)
         old_codes = self._old_codes(ds) if already else set()
-        visual_features = str(ds.get("RecognizableVisualFeatures", "") or "").strip().upper()
         Walker(ctx).walk(ds)
-        self._mark(ds, old_codes, visual_features)
+        self._mark(ds, old_codes)
         self._file_meta(ds, ts)
         return ds
 
@@ -120,15 +121,14 @@ class Deidentifier:
                     out.add(code)
         return out
 
-    def _mark(self, ds: Dataset, old_codes: set[str], visual_features: str) -> None:
-        """PS3.15 E.1.1 item 6 and the temporal flag of E.3.6."""
+    def _mark(self, ds: Dataset, old_codes: set[str]) -> None:
+        """PS3.15 E.1.1 item 6 and the temporal flag of E.3.6. Every selected option is listed: an
+        object that an option could not be honoured for was refused before getting here (Clean
+        Recognizable Visual Features refuses objects that say YES, and leaves the attribute as it was:
+        wadows removes no faces, so it never writes NO itself)."""
         codes = {BASIC_PROFILE_CODE} | old_codes
         for option in self.options:
             code = next(o.code for o in OPTIONS if o.name == option)
-            # Clean Recognizable Visual Features is claimed only where the object itself says there
-            # are none: wadows removes no faces, it only refuses objects that say YES.
-            if option == "CleanRecognizableVisualFeaturesOption" and visual_features != "NO":
-                continue
             codes.add(code)
         ordered = sorted(codes)
         meaning = {BASIC_PROFILE_CODE: BASIC_PROFILE_MEANING, **{o.code: o.meaning for o in OPTIONS}}

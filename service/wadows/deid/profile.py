@@ -123,6 +123,12 @@ def _resolve(row: dict, columns: tuple[str, ...], type2: bool = True) -> str:
     return COMBINED.get(code, code)
 
 
+@cache
+def table_vrs() -> dict[int, str]:
+    """VRs of table rows that pydicom's dictionary does not know yet (named by the generator)."""
+    return {int(k, 16): r["vr"] for k, r in table()["rows"].items() if r.get("vr_from_name")}
+
+
 @dataclass(frozen=True)
 class Plan:
     """Everything the walker needs for one option set, computed once."""

@@ -6,10 +6,12 @@ Speed: an element's action is one dict look-up by tag; elements that are kept ar
 (pydicom leaves them as raw bytes and writes those bytes back), so values, padding and character
 sets of what is kept come out exactly as they went in. Only elements whose value changes are decoded.
 
-Sequences: K, C and U recurse with the normal rules (E.1.1: "Keeping a Sequence ... requires
-recursively applying the profile rules"); D recurses in dummy mode, where text that would be kept
-(a Code Meaning, say) is replaced by the dummy too, so a D sequence such as Institution Code
-Sequence keeps its structure but says nothing; Z leaves the sequence empty; X removes it.
+Sequences: K and U recurse with the normal rules (E.1.1: "Keeping a Sequence ... requires
+recursively applying the profile rules"); C recurses in clean mode, where text that the rules
+would keep (a Code Meaning, say) is cleaned with the descriptor vocabulary too; D recurses in
+dummy mode, where such text is replaced by the dummy, so a D sequence such as Institution Code
+Sequence keeps its structure but says nothing; Z leaves the sequence empty; X removes it. The
+mode is inherited by nested sequences that are kept.
 """
 
 from __future__ import annotations
@@ -22,15 +24,25 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
+from pydicom.values import convert_SQ
 
 from . import actions, dates, private
 from .pixels import blank_overlay
-from .profile import Plan
+from .profile import Plan, table_vrs
 
 # Keyed pseudonym instead of the fixed dummy, so one patient's objects stay together.
 PSEUDONYM_TAGS = {0x00100020: "PatientID"}
 _AE_LENGTH = 16
+_TABLE_VRS = table_vrs()
+_CODE_VALUE_TAGS = frozenset({0x00080100, 0x00080119, 0x00080120})  # Code, Long Code, URN Code Value
+_CODING_SCHEME = 0x00080102
 _NUMERIC_VRS = frozenset({"AT", "CS", "DS", "FD", "FL", "IS", "SL", "SS", "SV", "UL", "US", "UV"})
+
+
+# How a sequence's items are walked: KEEP applies the rules; CLEAN (a C sequence) also cleans the
+# kept text of untabled attributes (a Code Meaning) with the descriptor vocabulary; DUMMY (a D
+# sequence) replaces it with the dummy. Numbers, code strings and UIDs follow the rules in all three.
+KEEP, CLEAN, DUMMY = "K", "C", "D"
 
 
 @dataclass
@@ -51,7 +63,7 @@ def _vr_of(elem, tag: int) -> str:
     vr = elem.VR
     if not vr or vr == "UN":
         entry = DicomDictionary.get(tag)
-        vr = entry[0] if entry else "UN"
+        vr = entry[0] if entry else _TABLE_VRS.get(tag, "UN")
     return vr.split(" or ")[0] if len(vr) > 2 else vr
 
 
@@ -66,6 +78,11 @@ def _as_text_list(value) -> list[str]:
     return [str(value)]
 
 
+def _scheme(ds: Dataset) -> str:
+    elem = ds.get(_CODING_SCHEME)
+    return " ".join(_as_text_list(elem.value)).strip().upper() if elem is not None else ""
+
+
 def _set(ds: Dataset, tag: int, vr: str, values: list | object) -> None:
     if isinstance(values, list):
         values = values[0] if len(values) == 1 else (values or None)
@@ -78,7 +95,7 @@ class Walker:
         self.actions = ctx.plan.actions
         self.private = ctx.plan.private
 
-    def walk(self, ds: Dataset, dummy_mode: bool = False) -> None:
+    def walk(self, ds: Dataset, mode: str = KEEP) -> None:
         table = self.actions
         delete: list[int] = []
         private_seen = False
@@ -99,44 +116,51 @@ class Walker:
             elif action == "K":
                 vr = _vr_of(ds._dict[tag], tag)
                 if vr == "SQ":
-                    self._recurse(ds, tag, dummy_mode)
-                elif dummy_mode and vr in actions.TEXT_VRS:
+                    self._recurse(ds, tag, mode)
+                elif mode == DUMMY and vr in actions.TEXT_VRS:
                     self._dummy(ds, tag)
+                elif mode == CLEAN and vr in actions.TEXT_VRS:
+                    self._clean_text(ds, tag, vr)
             else:
-                self._apply(ds, tag, action, dummy_mode, delete)
+                self._apply(ds, tag, action, mode, delete)
         for tag in delete:
             del ds[tag]
         if private_seen:
-            self._private(ds, dummy_mode)
+            self._private(ds, mode)
 
     # -- actions other than K and X -----------------------------------------------------------
-    def _apply(self, ds: Dataset, tag: int, action: str, dummy_mode: bool, delete: list[int]) -> None:
+    def _apply(self, ds: Dataset, tag: int, action: str, mode: str, delete: list[int]) -> None:
         vr = _vr_of(ds._dict[tag], tag)
         if action == "Z":
             ds[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else None)
         elif action == "D":
             if vr == "SQ":
-                self._recurse(ds, tag, True)
+                self._recurse(ds, tag, DUMMY)
             else:
                 self._dummy(ds, tag)
         elif action == "U":
             if vr == "SQ":
-                self._recurse(ds, tag, dummy_mode)
+                self._recurse(ds, tag, mode)
             else:
                 self._remap(ds, tag)
         elif action == "C":
-            self._clean(ds, tag, vr, dummy_mode, delete)
+            self._clean(ds, tag, vr, mode, delete)
         else:  # pragma: no cover - the table only holds the codes above
             raise ValueError(f"unknown action {action!r}")
 
-    def _recurse(self, ds: Dataset, tag: int, dummy_mode: bool) -> None:
+    def _recurse(self, ds: Dataset, tag: int, mode: str) -> None:
         """Walk every item; an item left with nothing is dropped, and a sequence left with no items
         is removed (a present sequence of Type 1 or 3 must have items, PS3.5 §7.5.3)."""
-        seq = ds[tag].value
+        elem = ds[tag]
+        seq = elem.value
+        if isinstance(seq, bytes):
+            # A sequence pydicom's dictionary does not know yet, read from an Implicit VR file as UN.
+            seq = convert_SQ(seq, True, True)  # UN content is always Implicit VR Little Endian (PS3.5 §6.2.2)
+            ds[tag] = DataElement(tag, "SQ", seq)
         if not seq:
             return
         for item in seq:
-            self.walk(item, dummy_mode)
+            self.walk(item, mode)
         kept = [item for item in seq if len(item)]
         if len(kept) != len(seq):
             if kept:
@@ -160,11 +184,11 @@ class Walker:
         values = _as_text_list(elem.value)
         _set(ds, tag, "UI", [self.ctx.map_uid(v) for v in values])
 
-    def _clean(self, ds: Dataset, tag: int, vr: str, dummy_mode: bool, delete: list[int]) -> None:
+    def _clean(self, ds: Dataset, tag: int, vr: str, mode: str, delete: list[int]) -> None:
         """C, by what the VR can hold (PS3.15 E.1.1: "replace with values of similar meaning known not
         to contain identifying information and consistent with the VR")."""
         if vr == "SQ":
-            self._recurse(ds, tag, dummy_mode)
+            self._recurse(ds, tag, DUMMY if mode == DUMMY else CLEAN)
         elif vr in actions.DATE_VRS:
             self._shift(ds, tag, vr)
         elif vr == "UI":
@@ -173,13 +197,24 @@ class Walker:
             # An AE title names a device or a site; its keyed pseudonym still tells devices apart.
             values = _as_text_list(ds[tag].value)
             _set(ds, tag, vr, [actions.pseudonym(self.ctx.key, "AE", v, _AE_LENGTH) for v in values])
-        elif vr == "PN" or vr in actions.BINARY_VRS or (dummy_mode and vr in actions.TEXT_VRS):
+        elif vr == "PN" or vr in actions.BINARY_VRS or (mode == DUMMY and vr in actions.TEXT_VRS):
             self._dummy(ds, tag)
-        elif vr in actions.TEXT_VRS:
-            values = _as_text_list(ds[tag].value)
-            cleaned = [actions.clean_text(v) for v in values]
-            _set(ds, tag, vr, [v for v in cleaned if v] or None)
-        # numbers and code strings hold nothing to clean: kept
+        elif vr in actions.TEXT_VRS or vr == "CS":
+            self._clean_text(ds, tag, vr)
+        # numbers hold nothing to clean: kept
+
+    def _clean_text(self, ds: Dataset, tag: int, vr: str) -> None:
+        """Cleaning never leaves an empty value where there was one: what has no safe word left
+        becomes the dummy, so a Type 1 Code Meaning stays valid."""
+        values = _as_text_list(ds[tag].value)
+        if not values:
+            return
+        if tag in _CODE_VALUE_TAGS and _scheme(ds) in actions.public_coding_schemes():
+            return
+        cleaned = [actions.clean_text(v) or actions.DUMMY_TEXT for v in values]
+        if vr == "CS":
+            cleaned = [v.upper()[:16] for v in cleaned]
+        _set(ds, tag, vr, cleaned)
 
     def _shift(self, ds: Dataset, tag: int, vr: str) -> None:
         days = self.ctx.shift_days
@@ -193,9 +228,10 @@ class Walker:
     def _repeating(self, ds: Dataset, tag: int, group: int, delete: list[int]) -> None:
         plan = self.ctx.plan
         if group & 0xFF00 == 0x5000:
-            # C for curves: keep the curve's numbers, drop its text (descriptions, labels).
-            if plan.curves == "X" or _vr_of(ds._dict[tag], tag) not in _NUMERIC_VRS | actions.BINARY_VRS:
-                delete.append(tag)
+            # Curves (retired in 2004) are removed even under Clean Graphics: their data is free-form
+            # binary whose text annotations cannot be told apart from the curve, so nothing can be
+            # "known not to contain identifying information".
+            delete.append(tag)
             return
         if group & 0xFF00 != 0x6000:
             delete.append(tag)
@@ -222,7 +258,7 @@ class Walker:
                 self._clean(ds, tag, vr, False, delete)
 
     # -- private elements (E.3.10) -----------------------------------------------------------
-    def _private(self, ds: Dataset, dummy_mode: bool) -> None:
+    def _private(self, ds: Dataset, mode: str) -> None:
         private_tags = [t for t in ds._dict if t >> 16 & 1]
         if self.private == "X":
             for t in private_tags:
@@ -249,7 +285,7 @@ class Walker:
             used.add(creator_tag)
             vr = _vr_of(ds._dict[tag], tag)
             if vr == "SQ":
-                self._recurse(ds, tag, dummy_mode)
+                self._recurse(ds, tag, mode)
             elif action == "U" and vr == "UI":
                 self._remap(ds, tag)
         for tag in private_tags:
