@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 # Debian packages the tests and benches use; installed only when missing and we are root.
-APT_PACKAGES ?= dicom3tools dcmtk nginx-light
+APT_PACKAGES ?= dicom3tools dcmtk nginx-light jaxws default-jdk-headless
 
 .PHONY: run test bench venv sysdeps clean
 
