@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
@@ -73,12 +74,17 @@ FACT_KEYWORDS = ("Manufacturer", "ManufacturerModelName", "Modality", "Rows", "C
                  "BurnedInAnnotation", "RecognizableVisualFeatures", "SoftwareVersions", "StationName")
 
 
+_FACT_TAGS = tuple((keyword, tag_for_keyword(keyword)) for keyword in FACT_KEYWORDS)
+
+
 def facts_of(ds: Dataset) -> dict[str, object]:
     out: dict[str, object] = {}
-    for keyword in FACT_KEYWORDS:
-        value = ds.get(keyword)
-        if value is not None and value != "":
-            out[keyword] = value
+    present = ds._dict  # only decode what is there
+    for keyword, tag in _FACT_TAGS:
+        if tag in present:
+            value = ds[tag].value
+            if value is not None and value != "":
+                out[keyword] = value
     return out
 
 

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydicom.datadict import DicomDictionary
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 from pydicom.values import convert_SQ
 
 from . import actions, dates, private
@@ -83,10 +84,22 @@ def _scheme(ds: Dataset) -> str:
     return " ".join(_as_text_list(elem.value)).strip().upper() if elem is not None else ""
 
 
+_STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
+                         "UR", "UT"})
+
+
 def _set(ds: Dataset, tag: int, vr: str, values: list | object) -> None:
-    if isinstance(values, list):
-        values = values[0] if len(values) == 1 else (values or None)
-    ds[tag] = DataElement(tag, vr, values)
+    """Store a replacement. ASCII strings (every dummy, pseudonym, UID, date and cleaned text) are
+    stored already encoded, as pydicom would encode them (PS3.5 §6.2: padded to even length with a
+    space, a UID with NUL), so the writer copies them like any kept element instead of encoding them."""
+    items = values if isinstance(values, list) else ([] if values is None else [values])
+    if vr in _STRING_VRS and all(isinstance(v, str) and v.isascii() for v in items):
+        data = "\\".join(items).encode("ascii")
+        if len(data) % 2:
+            data += b"\0" if vr == "UI" else b" "
+        ds._dict[tag] = RawDataElement(BaseTag(tag), vr, len(data), data, 0, False, True)
+        return
+    ds[tag] = DataElement(tag, vr, items[0] if len(items) == 1 else (items or None))
 
 
 class Walker:
@@ -132,7 +145,10 @@ class Walker:
     def _apply(self, ds: Dataset, tag: int, action: str, mode: str, delete: list[int]) -> None:
         vr = _vr_of(ds._dict[tag], tag)
         if action == "Z":
-            ds[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else None)
+            if vr == "SQ":
+                ds[tag] = DataElement(tag, vr, Sequence())
+            else:
+                _set(ds, tag, vr, None)
         elif action == "D":
             if vr == "SQ":
                 self._recurse(ds, tag, DUMMY)
