@@ -129,6 +129,18 @@ def test_private_block_declared_safe_in_characteristics_sequence(ct):
     assert out[0x00091001].value == "12.5" and out[0x00090010].value == "FAKEVENDOR"
 
 
+def test_private_elements_declared_nonidentifying(ct):
+    item = Dataset()
+    item.PrivateGroupReference = 0x0009
+    item.PrivateCreatorReference = "FAKEVENDOR"
+    item.BlockIdentifyingInformationStatus = "MIXED"
+    item.NonidentifyingPrivateElements = [0x02]
+    ct.PrivateDataElementCharacteristicsSequence = Sequence([item])
+    ct.private_block(0x0009, "FAKEVENDOR").add_new(0x02, "DS", "7.5")
+    out = _run(ct, "RetainSafePrivateOption")
+    assert out[0x00091002].value == "7.5" and 0x00091001 not in out  # 01 holds a name: not listed
+
+
 def test_retain_uids(ct):
     out = _run(ct, "RetainUIDsOption")
     assert out.SOPInstanceUID == ORIGINAL_SOP and out.StudyInstanceUID == ORIGINAL_STUDY

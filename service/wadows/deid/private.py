@@ -60,10 +60,11 @@ def declared_safe(ds: Dataset) -> dict[tuple[int, str], frozenset[int] | None]:
             continue
         listed = item.get(_NONIDENTIFYING)
         if listed is not None and listed.value is not None:
-            values = listed.value if isinstance(listed.value, (list, tuple)) or hasattr(listed.value, "__iter__") \
-                else [listed.value]
-            if isinstance(values, bytes):
+            values = listed.value
+            if isinstance(values, bytes):  # read as UN or OW: US values, little endian
                 values = [int.from_bytes(values[i:i + 2], "little") for i in range(0, len(values) - 1, 2)]
+            elif isinstance(values, int):
+                values = [values]
             out[key] = frozenset(int(v) & 0xFF for v in values)
     return out
 
