@@ -118,3 +118,16 @@ def test_recognizable_visual_features():
 def test_bundled_rules_load():
     rules = load_rules()
     assert rules and all(r.regions and r.match for r in rules)
+
+
+def test_colour_ybr_is_written_as_rgb_after_blanking():
+    ds = _us("YES")
+    ds.SamplesPerPixel = 3
+    ds.PhotometricInterpretation = "YBR_FULL"
+    ds.PlanarConfiguration = 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
+    ds.PixelData = np.full(32 * 48 * 3, 128, dtype=np.uint8).tobytes()
+    out = _run(ds, "CleanPixelDataOption")
+    assert out.PhotometricInterpretation == "RGB"
+    arr = out.pixel_array
+    assert arr.shape == (32, 48, 3) and np.all(arr[0:6] == 0) and np.all(arr[10, 10] == arr[10, 10, 0])

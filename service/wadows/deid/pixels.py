@@ -123,6 +123,10 @@ def _blank_array(arr, regions: Sequence[tuple[int, int, int, int]], frames: int,
     return arr
 
 
+def samples_per_pixel(ds: Dataset) -> int:
+    return int(ds.get("SamplesPerPixel", 1) or 1)
+
+
 def blank_pixels(ds: Dataset, regions: Sequence[tuple[int, int, int, int]]) -> None:
     """Blank ``regions`` of Pixel Data in place, updating the transfer syntax as documented above."""
     if "PixelData" not in ds:
@@ -131,8 +135,12 @@ def blank_pixels(ds: Dataset, regions: Sequence[tuple[int, int, int, int]]) -> N
     if ts.is_compressed:
         ds.decompress(generate_instance_uid=False)
     arr = ds.pixel_array.copy()
+    if samples_per_pixel(ds) > 1:
+        # pixel_array gives colour as interleaved RGB (YBR converted): the header must say so.
+        ds.PhotometricInterpretation = "RGB"
+        ds.PlanarConfiguration = 0
     frames = int(ds.get("NumberOfFrames", 1) or 1)
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    samples = samples_per_pixel(ds)
     _blank_array(arr, regions, frames, samples)
     target = ts if ts in _REENCODABLE and _REENCODABLE[ts] in (None, samples) else ExplicitVRLittleEndian
     if target != ExplicitVRLittleEndian and target != UID(ds.file_meta.TransferSyntaxUID):
