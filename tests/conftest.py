@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from dataclasses import dataclass
@@ -19,11 +18,6 @@ from wadows.store.filestore import FileStore
 
 REPO = Path(__file__).resolve().parents[1]
 
-# The de-identification engine (issue 3) landed mid-way: its independent planted-PHI audit
-# (tests/phi) still finds leaks and option errors, and its unit tests are not written yet. Until
-# they pass, they run only on request (WADOWS_DEID_TESTS=1 make test) so they do not block the
-# RAD-69 backbone; the engine is not reachable from the service or the CLI meanwhile.
-collect_ignore_glob = [] if os.environ.get("WADOWS_DEID_TESTS") == "1" else ["phi/*", "deid/*"]
 SHARED = (REPO / ".." / "shared").resolve()
 
 

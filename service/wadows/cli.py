@@ -60,11 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="print the default configuration file, every option documented")
     cfg.set_defaults(func=_print_config)
 
+    from .deid import cli as deid_cli
     from .samples import register as register_samples
     from .store import cli as store_cli
 
     store_cli.register(sub)
     register_samples(sub)
+    deid_cli.register(sub)
     return parser
 
 
