@@ -207,17 +207,20 @@ def deflated(pieces: Iterable[bytes]) -> Iterator[bytes]:
 
 
 def rechunk(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """Pieces regrouped into chunks of exactly ``size`` bytes (the last may be shorter): no tiny
-    writes for 12-byte element headers, and never more than ``size`` bytes at once downstream."""
+    """Chunks of at most ``size`` bytes: small pieces (12-byte element headers, deflate output) are
+    gathered, big ones are sliced, and a piece of exactly ``size`` passes through uncopied."""
     pending = bytearray()
     for piece in pieces:
-        if not pending and len(piece) == size:
-            yield bytes(piece)
+        if len(pending) + len(piece) <= size:
+            pending += piece
             continue
-        pending += piece
-        while len(pending) >= size:
-            yield bytes(pending[:size])
-            del pending[:size]
+        if pending:
+            yield bytes(pending)
+            pending = bytearray()
+        whole = len(piece) - len(piece) % size
+        for start in range(0, whole, size):
+            yield piece[start:start + size]
+        pending += piece[whole:]
     if pending:
         yield bytes(pending)
 

@@ -180,7 +180,7 @@ def _guarded(chunks: Iterator[bytes], cleanup: Callable[[], None] | None = None)
     except TranscodeError:
         raise
     except Exception as exc:
-        raise TranscodeError(f"writing failed ({type(exc).__name__})") from exc
+        raise TranscodeError(f"writing failed ({type(exc).__name__})") from None
     finally:
         if cleanup is not None:
             cleanup()
