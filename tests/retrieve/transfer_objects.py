@@ -93,6 +93,14 @@ def ct(rows: int = 37, cols: int = 33, n: int = 1) -> Dataset:
     return ds
 
 
+def smooth_ct(rows: int = 64, cols: int = 48) -> Dataset:
+    """What lossy coding is for: a smooth image (noise does not compress, lossy or not)."""
+    ds = ct(rows, cols)
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    ds.PixelData = (xx * 20 + yy * 10 - 1000).astype("<i2").tobytes()
+    return ds
+
+
 def rgb(rows: int = 35, cols: int = 41, n: int = 2) -> Dataset:
     """8-bit RGB, odd sizes (the pixel data value itself is odd: padded)."""
     arr = np.random.default_rng(n).integers(0, 255, (rows, cols, 3), dtype=np.uint8)
@@ -158,14 +166,13 @@ def _save(ds: Dataset) -> bytes:
     return out.getvalue()
 
 
-def jpeg_baseline_ybr422(rows: int = 16, cols: int = 24, n: int = 6) -> bytes:
+def jpeg_baseline_ybr422(rows: int = 48, cols: int = 40, n: int = 6) -> bytes:
     """A JPEG Baseline object as cameras and PACS send it: YBR_FULL_422, made with Pillow's encoder
     (pydicom has none for this syntax)."""
     from PIL import Image
     from pydicom.encaps import encapsulate
 
-    yy, xx = np.mgrid[0:rows, 0:cols]
-    arr = np.stack([(xx * 10) % 256, (yy * 15) % 256, ((xx + yy) * 5) % 256], axis=-1).astype(np.uint8)
+    arr = jpeg_source_rgb(rows, cols)
     jpg = io.BytesIO()
     Image.fromarray(arr, "RGB").save(jpg, "JPEG", quality=95, subsampling=1)  # 4:2:2
     ds = _image(_base(SecondaryCaptureImageStorage, n), arr, photometric="YBR_FULL_422", bits_stored=8,
@@ -216,3 +223,9 @@ def joined(chunks) -> bytes:
 
 def has_pixel_data(ds: Dataset) -> bool:
     return PIXEL_DATA in ds._dict
+
+
+def jpeg_source_rgb(rows: int = 48, cols: int = 40) -> np.ndarray:
+    """The RGB image jpeg_baseline_ybr422() compressed."""
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    return np.stack([(xx * 10) % 256, (yy * 15) % 256, ((xx + yy) * 5) % 256], axis=-1).astype(np.uint8)

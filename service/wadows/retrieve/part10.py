@@ -50,7 +50,7 @@ def file_meta_for(ds: Dataset, transfer_syntax_uid: str) -> FileMetaDataset:
     """PS3.10 §7.1, rebuilt rather than copied: the Implementation Class UID and Version Name name the
     writer of this file, which is now wadows, and the Source/Sending/Receiving AE Titles described the
     exchange that wrote the stored file, not this response."""
-    old = ds.get("file_meta") or FileMetaDataset()
+    old = getattr(ds, "file_meta", None) or FileMetaDataset()
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
     meta.MediaStorageSOPClassUID = old.get("MediaStorageSOPClassUID") or ds.SOPClassUID

@@ -110,7 +110,7 @@ def convert_dataset(ds: Dataset, target_ts: str, *, lossy_ratio: float = DEFAULT
         raise
     except Exception as exc:
         raise TranscodeError(f"cannot convert to {target.name} ({type(exc).__name__})") from None
-    if "file_meta" not in ds:
+    if getattr(ds, "file_meta", None) is None:
         ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = target
     return ds
@@ -131,7 +131,7 @@ def _check_producible(ds: Dataset, current: UID, target: UID) -> None:
 
 
 def _current_ts(ds: Dataset) -> UID:
-    meta = ds.get("file_meta")
+    meta = getattr(ds, "file_meta", None)
     if meta is not None and meta.get("TransferSyntaxUID"):
         return UID(meta.TransferSyntaxUID)
     implicit, little = ds.original_encoding
