@@ -304,3 +304,35 @@ def test_a_stored_syntax_that_cannot_be_read_is_refused():
     data[at:at + len(uid)] = b"1.2.3.4.5.6.7.8.9"[:len(uid)].ljust(len(uid), b"1")
     with pytest.raises(TranscodeError):
         stream_as(io.BytesIO(bytes(data)), "1.2.3.4.5.6.7.8.9", ILE)
+
+
+class _Pipe(io.RawIOBase):
+    """A stream that cannot seek, like a socket or a pipe."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        chunk = self._data.read(len(b))
+        b[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_a_source_that_cannot_seek_is_spooled_first():
+    data = T.encode(T.multiframe(), DEFL)
+    out = T.joined(stream_as(_Pipe(data), DEFL, ILE))
+    assert np.array_equal(T.pixels(out), T.pixels(data))
+    assert T.joined(stream_as(_Pipe(data), ILE, DEFL)) == data  # wrong index entry: raw bytes after all
+
+
+def test_big_endian_words_inside_sequences_are_swapped():
+    ds = T.ct()
+    item = ds.ReferencedImageSequence[0]
+    words = np.array([1, 2, 0x1234, 0xFFFE], dtype="<u2")
+    # Red Palette Color Lookup Table Data, in big endian order: pydicom writes OW bytes as given
+    item.add_new(0x00281201, "OW", words.astype(">u2").tobytes())
+    out = pydicom.dcmread(io.BytesIO(convert(T.encode(ds, BE), BE, ELE)))
+    assert out.ReferencedImageSequence[0][0x00281201].value == words.tobytes()

@@ -265,3 +265,23 @@ def test_dcmdump_reads_the_output(tmp_path, name, stored, target):
     out = convert(T.encode(make(), stored), stored, target)
     dump = T.dcmdump_ok(out, tmp_path)
     assert "(0008,0018)" in dump and "(0010,0010)" in dump
+
+
+def test_an_encapsulated_icon_is_dropped_when_going_native():
+    from pydicom.dataset import Dataset
+    from pydicom.encaps import encapsulate
+    from pydicom.sequence import Sequence
+
+    data = T.encode(T.rgb(), RLELossless)
+    ds = pydicom.dcmread(io.BytesIO(data))
+    icon = Dataset()
+    icon.Rows, icon.Columns, icon.SamplesPerPixel, icon.PhotometricInterpretation = 1, 2, 1, "MONOCHROME2"
+    icon.BitsAllocated, icon.BitsStored, icon.HighBit, icon.PixelRepresentation = 8, 8, 7, 0
+    icon.PixelData = encapsulate([b"\x00\x00\x00\x00"])
+    icon["PixelData"].VR, icon["PixelData"].is_undefined_length = "OB", True
+    ds.IconImageSequence = Sequence([icon])
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    out = pydicom.dcmread(io.BytesIO(convert(buf.getvalue(), RLELossless, ELE)))
+    assert "IconImageSequence" not in out
+    assert np.array_equal(out.pixel_array, T.rgb().pixel_array)

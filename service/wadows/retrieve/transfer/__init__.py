@@ -72,9 +72,8 @@ def stream_as(src: BinaryIO, stored_ts: str, target_ts: str, *, chunk_size: int 
     except SourceError as exc:
         raise TranscodeError(str(exc)) from None
     if source.file_ts == target:
-        source.close()
-        src.seek(0)
-        return _raw_chunks(src, chunk_size)
+        source.original.seek(0)
+        return _guarded(_raw_chunks(source.original, chunk_size), source.close)
     pixel = None
     try:
         ds = source.ds

@@ -35,7 +35,8 @@ class Source:
     fp: BinaryIO          # where deferred values live (the file itself, or its inflated copy)
     file_ts: UID          # the transfer syntax the file's own meta declares
     body_ts: UID          # how the data set at fp is encoded (Explicit VR LE for a deflated file)
-    spool: BinaryIO | None = None
+    original: BinaryIO    # the file's own bytes, seekable (a spooled copy if the caller's stream was not)
+    spools: list[BinaryIO]
     chunk_size: int = 1 << 20
 
     def value_chunks(self, raw: RawDataElement, word: int = 1) -> Iterator[bytes]:
@@ -52,18 +53,19 @@ class Source:
             yield swap_bytes(data, word)
 
     def close(self) -> None:
-        if self.spool is not None:
-            self.spool.close()
+        for spool in self.spools:
+            spool.close()
 
 
 def open_source(src: BinaryIO, *, chunk_size: int = 1 << 20) -> Source:
-    spool = None
-    if not _seekable(src):
-        spool = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY)
-        shutil.copyfileobj(src, spool, chunk_size)
-        spool.seek(0)
-        src = spool
+    spools: list[BinaryIO] = []
     try:
+        if not _seekable(src):
+            copy = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY)
+            spools.append(copy)
+            shutil.copyfileobj(src, copy, chunk_size)
+            copy.seek(0)
+            src = copy
         preamble = read_preamble(src, False)
         meta = _read_file_meta_info(src)
         file_ts = UID(meta.TransferSyntaxUID)
@@ -71,20 +73,18 @@ def open_source(src: BinaryIO, *, chunk_size: int = 1 << 20) -> Source:
             raise SourceError("the file meta names no known transfer syntax")
         fp, body_ts = src, file_ts
         if file_ts.is_deflated:
-            inflated = _inflate(src, chunk_size)
-            if spool is not None:
-                spool.close()
-            fp, body_ts, spool = inflated, ExplicitVRLittleEndian, inflated
+            fp, body_ts = _inflate(src, chunk_size), ExplicitVRLittleEndian
+            spools.append(fp)
         body = read_dataset(fp, body_ts.is_implicit_VR, body_ts.is_little_endian, defer_size=DEFER_SIZE)
         ds = FileDataset(fp, body, preamble, meta, body_ts.is_implicit_VR, body_ts.is_little_endian)
         ds.buffer = fp  # deferred reads (pydicom's own, for large sequences) come back here
-    except SourceError:
-        _close(spool)
-        raise
-    except Exception as exc:
-        _close(spool)
+    except BaseException as exc:
+        for spool in spools:
+            spool.close()
+        if isinstance(exc, (SourceError, KeyboardInterrupt, SystemExit)):
+            raise
         raise SourceError(f"the stored object cannot be parsed ({type(exc).__name__})") from None
-    return Source(ds, fp, file_ts, body_ts, spool, chunk_size)
+    return Source(ds, fp, file_ts, body_ts, src, spools, chunk_size)
 
 
 def _inflate(src: BinaryIO, chunk_size: int) -> BinaryIO:
@@ -104,8 +104,3 @@ def _seekable(src: BinaryIO) -> bool:
         return bool(src.seekable())
     except (AttributeError, OSError, ValueError):
         return False
-
-
-def _close(f: BinaryIO | None) -> None:
-    if f is not None:
-        f.close()
