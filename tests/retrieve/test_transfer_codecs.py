@@ -56,7 +56,7 @@ def items(data: bytes) -> tuple[bytes, list[bytes]]:
 
 @pytest.mark.parametrize("name", IMAGES)
 @pytest.mark.parametrize("stored,target", [
-    *((s, t) for s in (ELE, ILE, ExplicitVRBigEndian) for t in LOSSLESS_ENCAPSULATED),
+    *((s, t) for s in (ELE, ILE, DEFL, ExplicitVRBigEndian) for t in LOSSLESS_ENCAPSULATED),
     *((s, t) for s in LOSSLESS_ENCAPSULATED for t in (ILE, ELE, DEFL)),
     (RLELossless, JPEG2000Lossless), (JPEG2000Lossless, RLELossless),
 ], ids=lambda u: UID(u).keyword)

@@ -10,7 +10,8 @@ What a decode changes in the header follows pydicom 3's ``Dataset.decompress()``
 Interpretation from the decoder (YBR_FULL_422 from a JPEG Baseline codestream comes out RGB),
 Planar Configuration 0, Number of Frames kept, VR OB up to 8 bits allocated and OW above. The SOP
 Instance UID is kept, unlike pydicom's default: the document is asked for by that UID (RAD-69
-DocumentUniqueId), and a transfer syntax change on the way is not a new instance (PS3.5 §10).
+DocumentUniqueId), and a change of transfer syntax on the way does not make a new instance, as in a
+negotiated C-GET/C-MOVE transfer.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ def _to_native(ds: Dataset, frames: Iterator[tuple[np.ndarray, dict[str, Any]]],
     frame_size = first.nbytes
     total = frame_size * count
     if total + total % 2 >= UNDEFINED_LENGTH:
-        raise TranscodeError("native pixel data would exceed the 32-bit value length (PS3.5 §7.1.1)")
+        raise TranscodeError("native pixel data would exceed the 32-bit value length (PS3.5 §7.1)")
     _update_image_pixel(ds, meta, count)
     for tag in EXTENDED_OFFSET_TABLE:
         ds._dict.pop(tag, None)  # PS3.3 C.7.6.3: only with encapsulated pixel data
