@@ -285,3 +285,11 @@ def test_an_encapsulated_icon_is_dropped_when_going_native():
     out = pydicom.dcmread(io.BytesIO(convert(buf.getvalue(), RLELossless, ELE)))
     assert "IconImageSequence" not in out
     assert np.array_equal(out.pixel_array, T.rgb().pixel_array)
+
+
+def test_write_part10_without_sop_identifiers_is_a_transcode_error():
+    ds = T.ct()
+    del ds.file_meta
+    del ds.SOPClassUID
+    with pytest.raises(TranscodeError):
+        write_part10(ds, ELE)

@@ -82,8 +82,10 @@ def stream_as(src: BinaryIO, stored_ts: str, target_ts: str, *, chunk_size: int 
         replace = {PIXEL_DATA: pixel.element(target.is_implicit_VR)} if pixel else None
         chunks = part10_chunks(ds, target, read_deferred=source.value_chunks, replace=replace,
                                chunk_size=chunk_size)
-    except BaseException:
+    except BaseException as exc:
         _close(source, pixel)
+        if isinstance(exc, Exception) and not isinstance(exc, TranscodeError):
+            raise TranscodeError(f"cannot convert to {target.name} ({type(exc).__name__})") from None
         raise
     return _guarded(chunks, lambda: _close(source, pixel))
 
@@ -120,7 +122,11 @@ def write_part10(ds: Dataset, target_ts: str, *, chunk_size: int = 1 << 20,
     """``ds`` as a Part-10 file in ``target_ts``, as chunks; converts ``ds`` in place first when
     its syntax differs (see ``convert_dataset``)."""
     convert_dataset(ds, target_ts, lossy_ratio=lossy_ratio)
-    return _guarded(part10_chunks(ds, target_ts, read_deferred=_pydicom_deferred(ds), chunk_size=chunk_size))
+    try:
+        chunks = part10_chunks(ds, target_ts, read_deferred=_pydicom_deferred(ds), chunk_size=chunk_size)
+    except Exception as exc:
+        raise TranscodeError(f"cannot write a File Meta ({type(exc).__name__})") from None
+    return _guarded(chunks)
 
 
 def _check_producible(ds: Dataset, current: UID, target: UID) -> None:
