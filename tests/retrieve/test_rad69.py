@@ -104,3 +104,23 @@ def test_bad_anonymize_value_is_0012(server, sample_instances):
     a = sample_instances[0]
     r = retrieve(server, [doc(server, a, anonymize="no")])
     assert [e["errorCode"] for e in r.errors] == [ErrorCode.INVALID_PARAMETER_VALUE.value]
+
+
+def test_indexed_but_unreadable_document_is_0004_and_others_still_returned(sample_store, tmp_path):
+    import shutil
+
+    from conftest import instances_in, run_server
+
+    root = tmp_path / "store"
+    shutil.copytree(sample_store, root)
+    gone, kept = instances_in(root)[:2]
+    running, srv = run_server(root, tmp_path)
+    try:
+        gone.path.unlink()  # after indexing: the index still lists it
+        r = retrieve(running, [doc(running, gone), doc(running, kept)], [gone.transfer_syntax, kept.transfer_syntax])
+    finally:
+        srv.close()
+    assert r.status == "PartialSuccess"
+    assert [e["errorCode"] for e in r.errors] == [ErrorCode.NO_LONGER_AVAILABLE.value]
+    assert r.errors[0]["location"] == gone.sop
+    assert [d for d, _ in r.documents()] == [kept.sop]
