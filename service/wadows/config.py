@@ -43,6 +43,14 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class DeidConfig:
+    enabled: bool
+    key_file: str
+    options: list[str]
+    pixel_rules: str
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str
     access_log: bool
@@ -54,9 +62,11 @@ class Config:
     source: SourceConfig
     store: StoreConfig
     log: LogConfig
+    deid: DeidConfig
 
 
-_SECTIONS = {"server": ServerConfig, "source": SourceConfig, "store": StoreConfig, "log": LogConfig}
+_SECTIONS = {"server": ServerConfig, "source": SourceConfig, "store": StoreConfig, "log": LogConfig,
+             "deid": DeidConfig}
 
 
 def default_config_text() -> str:
