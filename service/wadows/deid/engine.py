@@ -16,6 +16,7 @@ and options gives identical bytes.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +26,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from . import private
+from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .dates import day_offset
 from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rule, facts_of, load_rules
 from .profile import (BASIC_PROFILE_CODE, BASIC_PROFILE_MEANING, EDITION, MODIFIED_DATES, FULL_DATES, OPTION_BY_CODE,
@@ -33,9 +35,7 @@ from .uids import UIDMap
 from .walk import Context, Walker
 
 # PS3.15 E.1.1 item 7: the File Meta Information is replaced by a description of the de-identifying
-# application. A fixed "2.25." UID (PS3.5 §B.2) made from a name-based UUID of wadows' de-identifier.
-IMPLEMENTATION_CLASS_UID = "2.25.289992127148979488057371171707897993591"
-IMPLEMENTATION_VERSION_NAME = "WADOWS_DEID"
+# application, which is wadows itself.
 METHOD_PREFIX = f"wadows PS3.15 E.1-1 {EDITION}"
 
 _PATIENT_IDENTITY_REMOVED = 0x00120062
@@ -52,6 +52,15 @@ def _identity(uid: str) -> str:
 def _already_deidentified(ds: Dataset) -> bool:
     elem = ds.get(_PATIENT_IDENTITY_REMOVED)
     return elem is not None and str(elem.value or "").strip().upper() == "YES"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The identifiers a de-identified object will carry, known from its header alone."""
+
+    sop_instance_uid: str
+    study_instance_uid: str
+    series_instance_uid: str
 
 
 class Deidentifier:
@@ -166,6 +175,21 @@ class Deidentifier:
             ds.preamble = b"\0" * 128  # E.1.1 item 7: the preamble may carry identity too
 
     # -- public -------------------------------------------------------------------------------
+    def decide(self, header: Dataset) -> Outcome:
+        """What de-identifying the object with this header will give, without changing anything:
+        raises DeidentificationRefused when it will refuse, else the new UIDs. A service answers
+        with these before streaming the object (PS3.18 §8.1.7 wants the new SOP Instance UID in the
+        response metadata), so a refusal becomes a per-document error instead of a cut connection.
+        ``header`` may lack the pixel data; the stream decides the same from the same header."""
+        _ctx, _rule, already = self._prepare(header)
+        remap = _identity if already else self.map_uid
+
+        def uid(keyword: str) -> str:
+            value = header.get(keyword)
+            return remap(str(value.value if hasattr(value, "value") else value)) if value is not None else ""
+
+        return Outcome(uid("SOPInstanceUID"), uid("StudyInstanceUID"), uid("SeriesInstanceUID"))
+
     def deidentify(self, ds: Dataset) -> Dataset:
         """De-identify ``ds`` in place (file meta and preamble included) and return it."""
         if getattr(ds, "file_meta", None) is None or "TransferSyntaxUID" not in ds.file_meta:

@@ -22,9 +22,7 @@ from pydicom.filewriter import correct_ambiguous_vr_element, write_data_element,
 from pydicom.uid import UID
 from pydicom.valuerep import AMBIGUOUS_VR
 
-# 2.25 root from a UUID generated once for wadows (PS3.5 §B.2).
-IMPLEMENTATION_CLASS_UID = "2.25.263508733542208766339931318342233063921"
-IMPLEMENTATION_VERSION_NAME = "WADOWS_0_1"
+from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 PIXEL_DATA = 0x7FE00010
 UNDEFINED_LENGTH = 0xFFFFFFFF
