@@ -7,7 +7,10 @@ file store and a DICOMweb archive can be swapped without touching them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,15 @@ class Backend(Protocol):
 
     def open(self, instance: StoredInstance) -> BinaryIO:
         """A binary stream of the Part-10 file, positioned at byte 0, opened read-only."""
+
+    def check(self, instance: StoredInstance) -> None:
+        """Raise OSError if the object cannot be served now. Called for every document before the
+        response starts, so it must be cheap (the file store opens and closes the file)."""
+
+    def header(self, instance: StoredInstance) -> Dataset:
+        """The object's data set up to its pixel data (file meta included where the backend has it).
+        Raises OSError when it cannot be read. Read when a decision needs the content: Anonymize,
+        and objects without pixel data asked in a syntax only they can be given in."""
 
     def health(self) -> dict[str, object]:
         """Backend reachability for /healthz (``{"ok": bool, ...}``)."""
