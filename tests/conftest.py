@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,12 @@ from wadows.server import make_server
 from wadows.store.filestore import FileStore
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Servers started by tests create their de-identification key (and index) here, never in the
+# developer's home; subprocesses inherit it.
+os.environ["WADOWS_CONFIG_DIR"] = tempfile.mkdtemp(prefix="wadows-test-config-")
+os.environ.setdefault("WADOWS_CACHE_DIR", tempfile.mkdtemp(prefix="wadows-test-cache-"))
+os.environ.pop("WADOWS_DEID_KEY", None)
 
 SHARED = (REPO / ".." / "shared").resolve()
 

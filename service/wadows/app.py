@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from .config import Config
+from .retrieve.anonymize import Anonymizers
 from .retrieve.model import RetrieveResult
 from .retrieve.rad69 import ImagingDocumentSource
 from .soap import envelope, faults, mtom, responses, wsa
@@ -215,4 +216,21 @@ def create_app(config: Config, backend: Backend) -> WadoWsApp:
         chunk_size=config.server.chunk_size,
     )
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # spyne logs request documents on errors
-    return WadoWsApp(config, backend, ImagingDocumentSource(backend, settings))
+    # pydicom's warnings quote the values they complain about (names, UIDs): never in our logs.
+    logging.getLogger("pydicom").setLevel(logging.ERROR)
+    return WadoWsApp(config, backend, ImagingDocumentSource(backend, settings, anonymizers_from(config)))
+
+
+def anonymizers_from(config: Config) -> Anonymizers | None:
+    """The configured de-identifiers, or None when anonymization is switched off. The key is read
+    once here, so a missing or malformed key stops the server at start, not a request later."""
+    if not config.deid.enabled:
+        return None
+    from pathlib import Path
+
+    from .deid import load_key, load_rules
+    from .retrieve.anonymize import Anonymizers
+
+    key = load_key(Path(config.deid.key_file) if config.deid.key_file else None)
+    rules = load_rules(config.deid.pixel_rules or None)
+    return Anonymizers(key, config.deid.options, pixel_rules=rules)

@@ -54,6 +54,8 @@ class DocumentResult:
 class RetrieveResult:
     documents: list[DocumentResult] = field(default_factory=list)
     errors: list[RegistryError] = field(default_factory=list)
+    # Some document was (to be) anonymized: the edge then logs nothing that could identify.
+    anonymized: bool = False
 
     @property
     def status(self) -> str:

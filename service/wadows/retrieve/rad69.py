@@ -1,22 +1,38 @@
 """RetrieveImagingDocumentSet (IHE RAD-69): per-document outcomes in request order.
 
-Every check that can fail runs before the response starts (lookup, identifiers, transfer syntax),
-so each failure becomes a RegistryError for that document while the others are still returned
-(PartialSuccess, IHE RAD TF-3 4.69.4.2.3). Only the bytes are produced later, lazily.
+Every check that can fail runs before the response starts (lookup, identifiers, transfer syntax,
+and with Anonymize the de-identifier's decision), so each failure becomes a RegistryError for that
+document while the others are still returned (PartialSuccess, IHE RAD TF-3 4.69.4.2.3). Only the
+bytes are produced later, lazily.
+
+Anonymize (PS3.18 §8.1.7): the object is de-identified per PS3.15 and the response metadata with
+it: the DocumentUniqueId answered is the new SOP Instance UID, the one inside the returned object.
+Documents come back in request order, which is how a client matches them to what it asked for.
+An error for a document in an anonymized request says only what the client sent (its
+DocumentUniqueId as @location) and never a value read from the object.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator
 
+from ..deid import DeidentificationRefused
+from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
 from ..store.base import Backend, StoredInstance
 from . import transfer
 from .errors import ErrorCode
 from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveRequest, RetrieveResult
 
+if TYPE_CHECKING:
+    from ..deid import Deidentifier
+    from .anonymize import Anonymizers
+
 DICOM_MIME = "application/dicom"
+# A de-identified object that must still change transfer syntax is spooled: memory up to this, then disk.
+_SPOOL_IN_MEMORY = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -27,13 +43,21 @@ class SourceSettings:
 
 
 class ImagingDocumentSource:
-    """The Imaging Document Source actor over one backend."""
+    """The Imaging Document Source actor over one backend.
 
-    def __init__(self, backend: Backend, settings: SourceSettings) -> None:
+    ``anonymizers`` None means anonymization is switched off: Anonymize gets urn:dicom:wado:0002,
+    and a caller whose policy forces it gets that for every document (never identified data)."""
+
+    def __init__(self, backend: Backend, settings: SourceSettings, anonymizers: Anonymizers | None = None) -> None:
         self.backend = backend
         self.settings = settings
+        self.anonymizers = anonymizers
 
-    def retrieve_imaging_document_set(self, request: RetrieveRequest) -> RetrieveResult:
+    def for_caller(self, caller: Caller) -> _CallerView:
+        """The handler the SOAP dispatcher calls for one request by ``caller``."""
+        return _CallerView(self, caller)
+
+    def retrieve_imaging_document_set(self, request: RetrieveRequest, caller: Caller = TRUSTED) -> RetrieveResult:
         result = RetrieveResult()
         if len(request.documents) > self.settings.max_documents:
             result.errors.append(RegistryError(
@@ -43,14 +67,15 @@ class ImagingDocumentSource:
             ))
             return result
         for doc in request.documents:
-            outcome = self._prepare(doc, request)
+            outcome = self._prepare(doc, request, caller, result)
             if isinstance(outcome, RegistryError):
                 result.errors.append(outcome)
             else:
                 result.documents.append(outcome)
         return result
 
-    def _prepare(self, doc: DocumentRequest, request: RetrieveRequest) -> DocumentResult | RegistryError:
+    def _prepare(self, doc: DocumentRequest, request: RetrieveRequest, caller: Caller,
+                 result: RetrieveResult) -> DocumentResult | RegistryError:
         location = doc.document_unique_id[:128]
 
         def error(code: ErrorCode, context: str) -> RegistryError:
@@ -58,36 +83,124 @@ class ImagingDocumentSource:
 
         if doc.repository_unique_id not in self.settings.repository_unique_ids:
             return error(ErrorCode.XDS_UNKNOWN_REPOSITORY_ID, "RepositoryUniqueId is not this Imaging Document Source")
-        anonymize = doc.anonymize if doc.anonymize is not None else request.anonymize
-        if anonymize is not None:
-            if anonymize.strip() != "yes":
-                return error(ErrorCode.INVALID_PARAMETER_VALUE, "Anonymize accepts only the value 'yes' (PS3.18 §8.1.7)")
-            return error(ErrorCode.ANONYMIZE_NOT_SUPPORTED, "This server is not configured to anonymize")
+        asked = doc.anonymize if doc.anonymize is not None else request.anonymize
+        if asked is not None and asked.strip() != "yes":
+            return error(ErrorCode.INVALID_PARAMETER_VALUE, "Anonymize accepts only the value 'yes' (PS3.18 §8.1.7)")
+        anonymize = asked is not None or caller.force_anonymize
+        if anonymize:
+            # Decided before anything is looked up, so nothing about the object can leak from here on.
+            result.anonymized = True
+            if self.anonymizers is None:
+                return error(ErrorCode.ANONYMIZE_NOT_SUPPORTED, "This server is not configured to anonymize")
         if not is_valid_uid(doc.document_unique_id):
             return error(ErrorCode.XDS_DOCUMENT_UNIQUE_ID_ERROR, "DocumentUniqueId is not a valid DICOM UID")
         if not (is_valid_uid(doc.study_uid) and is_valid_uid(doc.series_uid)):
             return error(ErrorCode.INVALID_PARAMETER_VALUE, "studyInstanceUID or seriesInstanceUID is not a valid DICOM UID")
-        instance = self.backend.lookup(doc.document_unique_id)
+        try:
+            instance = self.backend.lookup(doc.document_unique_id)
+        except OSError:
+            return error(ErrorCode.NOT_IMMEDIATELY_AVAILABLE, "The archive could not be reached to look the document up")
         if instance is None:
             return error(ErrorCode.XDS_DOCUMENT_UNIQUE_ID_ERROR, "urn:dicom:wado:0017: no such document (SOP Instance UID unknown)")
         if instance.study_uid != doc.study_uid or instance.series_uid != doc.series_uid:
             return error(ErrorCode.INCONSISTENT_IDENTIFIERS, "The document is not in the study and series the request names")
+        header = None
         target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, request.transfer_syntaxes)
+        if target is None:
+            # An object without pixel data (SR, KOS, PR) can go to any syntax of the family; only
+            # then is the header worth reading.
+            try:
+                header = self.backend.header(instance)
+            except OSError:
+                return error(ErrorCode.NO_LONGER_AVAILABLE, "The document is indexed but can no longer be read")
+            if "PixelData" not in header and "FloatPixelData" not in header and "DoubleFloatPixelData" not in header:
+                target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, request.transfer_syntaxes,
+                                                         has_pixel_data=False)
         if target is None:
             return error(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "None of the requested transfer syntaxes can be produced for this document")
         try:
             # Fail here, per document, rather than cutting the response short once it has started.
-            self.backend.open(instance).close()
+            self.backend.check(instance)
+            if anonymize and header is None:
+                header = self.backend.header(instance)
         except OSError:
             return error(ErrorCode.NO_LONGER_AVAILABLE, "The document is indexed but can no longer be read")
+        if not anonymize:
+            return DocumentResult(
+                repository_unique_id=doc.repository_unique_id,
+                document_unique_id=instance.sop_instance_uid,
+                mime_type=DICOM_MIME,
+                chunks=lambda: self._stream(instance, target),
+                home_community_id=doc.home_community_id,
+            )
+        deid = self.anonymizers.get(caller.deid_options)
+        try:
+            new = deid.decide(header)
+        except DeidentificationRefused:
+            # The refusal's reason may describe the object; the client learns only that it was refused.
+            return error(ErrorCode.UNABLE_TO_ANONYMIZE,
+                         "This document cannot be de-identified under the server's profile and options "
+                         "(for example burned-in annotation with no pixel cleaning rule)")
         return DocumentResult(
             repository_unique_id=doc.repository_unique_id,
-            document_unique_id=instance.sop_instance_uid,
+            document_unique_id=new.sop_instance_uid,
             mime_type=DICOM_MIME,
-            chunks=lambda: self._stream(instance, target),
+            chunks=lambda: self._stream_anonymized(instance, target, deid),
             home_community_id=doc.home_community_id,
         )
 
     def _stream(self, instance: StoredInstance, target_ts: str) -> Iterator[bytes]:
         with self.backend.open(instance) as src:
             yield from transfer.stream_as(src, instance.transfer_syntax_uid, target_ts, chunk_size=self.settings.chunk_size)
+
+    def _stream_anonymized(self, instance: StoredInstance, target_ts: str, deid: Deidentifier) -> Iterator[bytes]:
+        """De-identify in the stored syntax (header only, pixel data copied), then change syntax if
+        asked: the transcoder reads a seekable spool of the de-identified object, so memory stays
+        bounded as without Anonymize."""
+        chunk = self.settings.chunk_size
+        with self.backend.open(instance) as raw, _seekable(raw) as src:
+            out = deid.stream(src, chunk_size=chunk)
+            if out.transfer_syntax_uid == target_ts:
+                yield from out
+                return
+            with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+                for piece in out:
+                    spool.write(piece)
+                spool.seek(0)
+                yield from transfer.stream_as(spool, out.transfer_syntax_uid, target_ts, chunk_size=chunk)
+
+
+class _CallerView:
+    """``ImagingDocumentSource`` bound to the caller of one request (what the dispatcher sees)."""
+
+    def __init__(self, source: ImagingDocumentSource, caller: Caller) -> None:
+        self._source = source
+        self._caller = caller
+
+    def retrieve_imaging_document_set(self, request: RetrieveRequest) -> RetrieveResult:
+        return self._source.retrieve_imaging_document_set(request, self._caller)
+
+
+class _seekable:
+    """The stream itself when it can seek (the file store), else a spool of it (a DICOMweb part):
+    the de-identifier reads the header, then seeks back to copy the pixel data."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._spool: BinaryIO | None = None
+
+    def __enter__(self) -> BinaryIO:
+        try:
+            if self._raw.seekable():
+                return self._raw
+        except (AttributeError, OSError):
+            pass
+        self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+        while piece := self._raw.read(1 << 20):
+            self._spool.write(piece)
+        self._spool.seek(0)
+        return self._spool
+
+    def __exit__(self, *exc: object) -> None:
+        if self._spool is not None:
+            self._spool.close()
