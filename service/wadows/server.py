@@ -51,4 +51,14 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
 
 
 def configure_logging(config: Config) -> None:
+    """Process-wide, for `wadows serve`: nothing a library says about an object reaches stderr.
+    pydicom's warnings and validation messages quote the values they object to (a name too long
+    for its VR, a malformed UID), which is PHI in an anonymized request; we only relay our own."""
     logging.basicConfig(level=config.log.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import warnings
+
+    from pydicom import config as pydicom_config
+
+    pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
+    warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
+    logging.getLogger("pydicom").setLevel(logging.CRITICAL)
