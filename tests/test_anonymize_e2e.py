@@ -8,14 +8,13 @@ would collect it."""
 from __future__ import annotations
 
 import io
-import os
 
 import pydicom
 import pytest
 import requests
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
 
-from phi.corpus import build_corpus, resolve, table_path
+from phi.corpus import corpus_for_tests, resolve
 from phi.scanner import allowed_for, scan_bytes, summarize
 from support.process import served
 from support.rad69 import Doc, as_mtom, parse_response, request_xml
@@ -26,12 +25,7 @@ ATTRIBUTE = {"sop": "SOPInstanceUID", "series": "SeriesInstanceUID", "study": "S
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    if not table_path().is_file():
-        msg = f"PS3.15 Table E.1-1 reference copy not found at {table_path()}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return build_corpus(tmp_path_factory.mktemp("phi-store"), seed=0)
+    return corpus_for_tests(tmp_path_factory.mktemp("phi-store"), seed=0)
 
 
 @pytest.fixture(scope="module")
