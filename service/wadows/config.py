@@ -43,6 +43,23 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class DicomwebConfig:
+    url: str
+    username: str
+    password: str
+    password_file: str
+    token: str
+    token_file: str
+    ca_bundle: str
+    verify: bool
+    connect_timeout: float
+    read_timeout: float
+    retries: int
+    cache_seconds: float
+    cache_size: int
+
+
+@dataclass(frozen=True)
 class DeidConfig:
     enabled: bool
     key_file: str
@@ -63,10 +80,11 @@ class Config:
     store: StoreConfig
     log: LogConfig
     deid: DeidConfig
+    dicomweb: DicomwebConfig
 
 
 _SECTIONS = {"server": ServerConfig, "source": SourceConfig, "store": StoreConfig, "log": LogConfig,
-             "deid": DeidConfig}
+             "deid": DeidConfig, "dicomweb": DicomwebConfig}
 
 
 def default_config_text() -> str:
@@ -83,7 +101,8 @@ def _merge(base: dict[str, Any], override: dict[str, Any], where: str = "") -> d
                 raise ConfigError(f"'{where}{key}' must be a table")
             out[key] = _merge(base[key], value, f"{where}{key}.")
         else:
-            if type(value) is not type(base[key]) and not (isinstance(base[key], int) and type(value) is int):
+            # An integer where a float is documented (read_timeout = 10) means the same thing.
+            if type(value) is not type(base[key]) and not (isinstance(base[key], (int, float)) and type(value) is int):
                 raise ConfigError(f"'{where}{key}' must be of type {type(base[key]).__name__}")
             out[key] = value
     return out
