@@ -68,6 +68,25 @@ class DeidConfig:
 
 
 @dataclass(frozen=True)
+class CallerConfig:
+    """One [[auth.callers]] entry. ``options`` None: the [deid] options apply."""
+
+    name: str
+    password_hash: str
+    access: str
+    options: tuple[str, ...] | None = None
+    digest_secret_file: str = ""
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    anonymous: str
+    realm: str
+    replay_window_seconds: int
+    callers: tuple[CallerConfig, ...] = ()
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str
     access_log: bool
@@ -81,10 +100,17 @@ class Config:
     log: LogConfig
     deid: DeidConfig
     dicomweb: DicomwebConfig
+    auth: AuthConfig
 
 
 _SECTIONS = {"server": ServerConfig, "source": SourceConfig, "store": StoreConfig, "log": LogConfig,
-             "deid": DeidConfig, "dicomweb": DicomwebConfig}
+             "deid": DeidConfig, "dicomweb": DicomwebConfig, "auth": AuthConfig}
+
+ANONYMOUS_POLICIES = ("identified", "anonymized", "deny")
+CALLER_ACCESS = ("identified", "anonymized")
+_CALLER_KEYS = {"name": str, "password_hash": str, "access": str, "options": list, "digest_secret_file": str}
+# Keys someone might reach for to put a password in clear; named in the error so the fix is obvious.
+_CLEARTEXT_KEYS = {"password", "passwd", "secret", "pass", "plaintext_password"}
 
 
 def default_config_text() -> str:
@@ -125,7 +151,61 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
     for name, cls in _SECTIONS.items():
         names = {f.name for f in fields(cls)}
         sections[name] = cls(**{k: v for k, v in data[name].items() if k in names})
+    sections["auth"] = _auth(data["auth"])
     cfg = Config(**sections)
     if cfg.server.max_documents < 1 or cfg.server.max_request_bytes < 1024 or cfg.server.chunk_size < 4096:
         raise ConfigError("server limits are too small (max_documents >= 1, max_request_bytes >= 1024, chunk_size >= 4096)")
     return cfg
+
+
+def _auth(raw: dict[str, Any]) -> AuthConfig:
+    if raw["anonymous"] not in ANONYMOUS_POLICIES:
+        raise ConfigError(f"'auth.anonymous' must be one of {', '.join(ANONYMOUS_POLICIES)}")
+    if not 1 <= raw["replay_window_seconds"] <= 86400:
+        raise ConfigError("'auth.replay_window_seconds' must be between 1 and 86400")
+    if '"' in raw["realm"] or "\\" in raw["realm"] or not raw["realm"].isprintable():
+        raise ConfigError("'auth.realm' must be printable text without quotes or backslashes")
+    callers = tuple(_caller(entry, f"auth.callers[{i}]") for i, entry in enumerate(raw["callers"]))
+    names = [c.name for c in callers]
+    if len(set(names)) != len(names):
+        raise ConfigError("'auth.callers': two callers have the same name")
+    return AuthConfig(raw["anonymous"], raw["realm"], int(raw["replay_window_seconds"]), callers)
+
+
+def _caller(entry: Any, where: str) -> CallerConfig:
+    """Strict: a typo in a policy must stop the server, not quietly widen what a caller receives."""
+    from .security.passwords import HashFormatError, parse_hash
+
+    if not isinstance(entry, dict):
+        raise ConfigError(f"'{where}' must be a table")
+    for key, value in entry.items():
+        if key in _CLEARTEXT_KEYS:
+            raise ConfigError(f"'{where}.{key}': passwords are never stored in clear; put the output of "
+                              f"`wadows hash-password` in password_hash")
+        if key not in _CALLER_KEYS:
+            raise ConfigError(f"unknown configuration key '{where}.{key}'")
+        if not isinstance(value, _CALLER_KEYS[key]):
+            raise ConfigError(f"'{where}.{key}' must be of type {_CALLER_KEYS[key].__name__}")
+    for key in ("name", "password_hash", "access"):
+        if key not in entry:
+            raise ConfigError(f"'{where}' needs '{key}'")
+    name = entry["name"]
+    # RFC 7617: a Basic user-id cannot contain a colon; control characters would end up in logs.
+    if not name or ":" in name or not name.isprintable() or len(name) > 256:
+        raise ConfigError(f"'{where}.name' must be 1-256 printable characters without ':'")
+    try:
+        parse_hash(entry["password_hash"])
+    except HashFormatError as exc:
+        raise ConfigError(f"'{where}.password_hash': {exc}") from None
+    if entry["access"] not in CALLER_ACCESS:
+        raise ConfigError(f"'{where}.access' must be one of {', '.join(CALLER_ACCESS)}")
+    options = None
+    if "options" in entry:
+        from .deid import parse_options
+
+        try:
+            parse_options(entry["options"])
+        except ValueError as exc:
+            raise ConfigError(f"'{where}.options': {exc}") from None
+        options = tuple(entry["options"])
+    return CallerConfig(name, entry["password_hash"], entry["access"], options, entry.get("digest_secret_file", ""))
