@@ -127,7 +127,7 @@ def check_outputs(out: Path, expected: int, original: Dataset) -> tuple[str | No
     study_date = ds.get("StudyDate")
     dates = ("removed" if study_date is None else "emptied" if not study_date
              else "kept" if study_date == original.StudyDate else "changed")
-    observed = f"StudyDate {dates}; marked {marked}; left: {', '.join(left) or 'none found'}"
+    observed = f"StudyDate {dates}; marked {marked}; values left: {', '.join(left) or 'none found'}"
     return None, observed
 
 
@@ -234,8 +234,8 @@ def bench_dicognito(data: Input, work: Path, repeat: int, python: Path | None, w
     result = Result("dicognito", f"{v['dicognito']} (pydicom {v['pydicom']})",
                     "CLI `python -m dicognito --quiet -o OUT DIR`, process start included; its default element "
                     "list (not the E.1-1 table), random seed per run; reads whole files, one process")
-    return time_cli(result, data, work, lambda src, out: [str(python), "-m", "dicognito", "--quiet", "-o", str(out), str(src)],
-                    repeat)
+    return time_cli(result, data, work,
+                    lambda src, out: [str(python), "-m", "dicognito", "--quiet", "-o", str(out), str(src)], repeat)
 
 
 def bench_dicom_anonymizer(data: Input, work: Path, repeat: int, python: Path | None, why: str) -> Result:
@@ -255,9 +255,9 @@ def bench_gdcmanon(data: Input, work: Path, repeat: int) -> Result:
     if gdcmanon is None:
         return Result("gdcmanon", "-", "", failure="not installed (Debian package libgdcm-tools)")
     if openssl is None:
-        return Result("gdcmanon", "-", "", failure="openssl is needed to make the certificate its profile mode requires")
-    version = subprocess.run([gdcmanon, "--version"], capture_output=True, text=True).stdout
-    version = (re.search(r"gdcm\s+(\S+)", version) or re.search(r"(\S+)", version or "?")).group(1)
+        return Result("gdcmanon", "-", "", failure="openssl is needed for the certificate its profile mode requires")
+    found = re.search(r"gdcm\s+(\S+)", subprocess.run([gdcmanon, "--version"], capture_output=True, text=True).stdout)
+    version = found.group(1) if found else "?"
     # Its Basic Profile mode (-e) encrypts the replaced values into the Encrypted Attributes
     # Sequence (PS3.15 E.1.1 de-identify with re-identify) and needs a certificate: a throwaway one.
     cert, key = work / "gdcm-cert.pem", work / "gdcm-key.pem"
@@ -374,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table(results)))
     print(f"\n{n} CT instances ({size:,.0f} MB, Explicit VR Little Endian, one series folder); "
           f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; wall clock, best of {repeat}, warm cache; "
-          "'left' = values of the input's names, identifiers, dates and private text found in the first output")
+          "'values left' = attributes whose input values (names, identifiers, dates, private text) "
+          "are found anywhere in the first output")
     by_tool = {r.tool: r.rate for r in results}
     best_wadows = max((r for t, r in by_tool.items() if t.startswith("wadows") and r), default=None)
     if best_wadows and by_tool.get("dicognito"):

@@ -47,7 +47,7 @@ def test_quick_run_with_wadows_and_gdcmanon(tmp_path):
         row = rows[f"wadows --jobs {jobs}"]
         assert float(row[2].replace(",", "")) > 0
         # wadows' own output must not carry any searched input value
-        assert row[-1].endswith("left: none found"), row[-1]
+        assert row[-1].endswith("values left: none found"), row[-1]
         assert "basic profile (E.1-1 2025b)" in row[-1]
     gdcm = rows["gdcmanon"]
     if shutil.which("gdcmanon") and shutil.which("openssl"):
@@ -96,7 +96,7 @@ def test_leaks_are_named_in_the_notes(tmp_path):
     failure, observed = bench.check_outputs(out, 1, original)
     assert failure is None
     assert "StudyDate kept" in observed
-    left = observed.split("left: ")[1].split(", ")
+    left = observed.split("values left: ")[1].split(", ")
     assert {"AccessionNumber", "StudyInstanceUID", "private"} <= set(left)
     assert "PatientName" not in left
 
