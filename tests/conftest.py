@@ -72,6 +72,9 @@ def free_port() -> int:
 
 
 def run_server(root: Path, tmp: Path, **overrides) -> tuple[RunningServer, object]:
+    # Tests compare returned objects byte for byte, so an unauthenticated request is trusted here
+    # unless a test says otherwise (the shipped default anonymizes it).
+    overrides.setdefault("auth__anonymous", "identified")
     # A known port up front, so the WSDL's public URL (from config) is where the server listens.
     config = load_config(None, server__port=free_port(), store__path=str(root),
                          store__index=str(tmp / "index.sqlite"), **overrides)

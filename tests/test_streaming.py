@@ -32,8 +32,10 @@ def test_large_object_streams_with_bounded_server_rss(tmp_path):
     store = tmp_path / "store"
     big = generate_large_multiframe(store / "big.dcm", SIZE)
     port = free_port()
+    config = tmp_path / "wadows.toml"
+    config.write_text('[auth]\nanonymous = "identified"\n')  # the object must come back untouched
     proc = subprocess.Popen([str(Path(sys.executable).parent / "wadows"), "serve", "--store", str(store), "--port", str(port),
-                             "--index", str(tmp_path / "index.sqlite")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--index", str(tmp_path / "index.sqlite"), "--config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     stop = threading.Event()
 

@@ -1,6 +1,6 @@
 """The WSGI application: routes, and the SOAP pipeline every POST passes through.
 
-parse (MIME, envelope) -> WS-Addressing and mustUnderstand -> XSD validation -> dispatch (spyne)
+parse (MIME, envelope) -> WS-Addressing and mustUnderstand -> authentication -> XSD validation -> dispatch (spyne)
 -> response envelope -> MTOM writer. Each step lives in its own module under soap/; this file only
 puts them in order and turns any failure into a SOAP fault, never an HTML page or a traceback.
 """
@@ -17,16 +17,18 @@ from .config import Config
 from .retrieve.anonymize import Anonymizers
 from .retrieve.model import RetrieveResult
 from .retrieve.rad69 import ImagingDocumentSource
-from .soap import envelope, faults, mtom, responses, wsa
+from .security.auth import AuthenticationFailed, Authenticator
+from .soap import envelope, faults, mtom, responses, wsa, wsse
 from .soap.dispatch import dispatch, operation_for
 from .soap.faults import SOAP12_CONTENT_TYPE, SoapFault
+from .soap.ns import WSSE
 from .store.base import Backend
 
 log = logging.getLogger("wadows")
 access_log = logging.getLogger("wadows.access")
 
 ENDPOINT = "/wado-ws"
-UNDERSTOOD_HEADERS = wsa.WSA_HEADERS
+UNDERSTOOD_HEADERS = wsa.WSA_HEADERS | wsse.SECURITY_HEADERS
 
 StartResponse = Callable[..., object]
 
@@ -42,6 +44,8 @@ class _Exchange:
     status: str | None = None
     http_status: str = "200 OK"
     fault: str | None = None
+    caller: str | None = None  # the configured caller name; never the name a failed attempt gave
+    anonymized: bool = False
 
 
 class WadoWsApp:
@@ -49,6 +53,7 @@ class WadoWsApp:
         self.config = config
         self.backend = backend
         self.source = source
+        self.authenticator = Authenticator(config.auth)
         self._wsdl_cache: bytes | None = None
 
     # -- routing ---------------------------------------------------------------------------------
@@ -148,6 +153,8 @@ class WadoWsApp:
             env = envelope.parse_envelope(body, attachments)
             addr = wsa.read(env.headers)
             wsa.check_must_understand(env.headers, UNDERSTOOD_HEADERS)
+            caller = self.authenticator.authenticate(environ.get("HTTP_AUTHORIZATION"), wsse.read(env.headers))
+            ex.caller = caller.name
             op = operation_for(env.body)
             ex.operation = op.request.rpartition("}")[2]
             wsa.check_action(addr, set(op.actions), http_action)
@@ -157,7 +164,13 @@ class WadoWsApp:
                 validate_body(env.body)
             except SchemaViolation as exc:
                 raise faults.sender(f"The request does not match the schema: {exc}") from None
-            result = dispatch(env.body, self.source)
+            result = dispatch(env.body, self.source.for_caller(caller))
+        except AuthenticationFailed as exc:
+            # RFC 9110 §11.6.1: a 401 must carry the challenge; a failed token alone is a plain Sender fault.
+            status = "401 Unauthorized" if exc.challenge else None
+            challenge = [("WWW-Authenticate", f'Basic realm="{self.authenticator.realm}", charset="UTF-8"')]
+            return self._fault(start_response, faults.sender(exc.reason, (WSSE, exc.subcode), http_status=status),
+                               ex, addr.message_id, challenge if exc.challenge else [])
         except SoapFault as fault:
             ex.fault = fault.code
             return self._fault(start_response, fault, ex, addr.message_id)
@@ -169,17 +182,19 @@ class WadoWsApp:
         env = envelope.build_envelope(wsa.response_headers(action, relates_to), body_el)
         ctype, chunks = mtom.write_response(env, attachments, action=action)
         ex.status = result.status.rpartition(":")[2]
+        ex.anonymized = result.anonymized
         ex.documents_returned = len(result.documents)
         ex.documents_requested = len(result.documents) + len(result.errors)
         start_response("200 OK", [("Content-Type", ctype)])
         return self._logged(chunks, ex)
 
     def _fault(self, start_response: StartResponse, fault: SoapFault, ex: _Exchange,
-               relates_to: str | None = None) -> Iterable[bytes]:
+               relates_to: str | None = None, extra_headers: list[tuple[str, str]] | None = None) -> Iterable[bytes]:
         body = faults.fault_envelope(fault, relates_to=relates_to)
         ex.http_status = fault.status
         ex.fault = fault.code
-        start_response(fault.status, [("Content-Type", SOAP12_CONTENT_TYPE), ("Content-Length", str(len(body)))])
+        start_response(fault.status, [("Content-Type", SOAP12_CONTENT_TYPE), ("Content-Length", str(len(body)))]
+                       + (extra_headers or []))
         return self._logged([body], ex)
 
     def _logged(self, chunks: Iterable[bytes], ex: _Exchange) -> Iterator[bytes]:
@@ -200,6 +215,7 @@ class WadoWsApp:
         finally:
             if self.config.log.access_log:
                 access_log.info(json.dumps({
+                    "caller": ex.caller, "anonymized": ex.anonymized,
                     "operation": ex.operation, "http": ex.http_status.split()[0], "status": ex.status,
                     "fault": ex.fault, "documents_requested": ex.documents_requested,
                     "documents_returned": ex.documents_returned, "bytes": sent, "outcome": outcome,

@@ -16,7 +16,7 @@ ANONYMOUS = "http://www.w3.org/2005/08/addressing/anonymous"
 NONE_ADDRESS = "http://www.w3.org/2005/08/addressing/none"
 
 # Roles this node plays (SOAP 1.2 Part 1 §2.2); headers for any other role are not ours to check.
-_OUR_ROLES = {None, "", "http://www.w3.org/2003/05/soap-envelope/role/next",
+OUR_ROLES = {None, "", "http://www.w3.org/2003/05/soap-envelope/role/next",
               "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"}
 
 WSA_HEADERS = frozenset(q(WSA, n) for n in ("Action", "MessageID", "To", "ReplyTo", "From", "FaultTo", "RelatesTo"))
@@ -30,15 +30,15 @@ class Addressing:
     reply_to: str | None = None
 
 
-def _is_true(value: str | None) -> bool:
+def is_true(value: str | None) -> bool:
     return value is not None and value.strip() in ("1", "true")
 
 
 def check_must_understand(headers: list[etree._Element], understood: frozenset[str]) -> None:
     not_understood = [
         h.tag for h in headers
-        if _is_true(h.get(q(SOAP12, "mustUnderstand")))
-        and h.get(q(SOAP12, "role")) in _OUR_ROLES
+        if is_true(h.get(q(SOAP12, "mustUnderstand")))
+        and h.get(q(SOAP12, "role")) in OUR_ROLES
         and h.tag not in understood
     ]
     if not_understood:

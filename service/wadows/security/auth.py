@@ -1,0 +1,267 @@
+"""Authentication: from an HTTP Authorization header and/or a WS-Security UsernameToken to a ``Caller``.
+
+Issue 4 item 6: a server does not hand identified data to an unknown user, and wrong credentials get a
+fault, never data (not even anonymized data). What an unauthenticated request gets is the operator's
+choice ([auth] anonymous).
+
+PasswordDigest (UsernameToken Profile 1.1 §3.1) makes the server recompute SHA-1(nonce + created +
+password), so it needs the password itself, which a one-way hash cannot give. Callers who must use it
+get a ``digest_secret_file`` (mode 0600, checked at start against the caller's password_hash); every
+other caller's password exists on the server only as a hash, and they use Basic or PasswordText.
+
+Replay protection (WSS 1.1 §10, UsernameToken Profile §4): a token's Created must be inside the window
+and each Nonce is accepted once within it. Nonces are remembered in this process only; replicas behind
+a load balancer do not share them, so a token could be replayed once per replica within the window.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import stat
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from ..config import AuthConfig, CallerConfig, ConfigError
+from ..soap.wsse import Security, UsernameToken, password_digest
+from .passwords import PasswordHash, hash_password, parse_hash, verify_password
+from .policy import TRUSTED, Access, Caller
+
+FAILED_AUTHENTICATION = "FailedAuthentication"
+MESSAGE_EXPIRED = "MessageExpired"
+
+# How far a client's clock may run ahead of ours before its Created counts as "in the future".
+CLOCK_SKEW = timedelta(seconds=60)
+NONCE_CACHE_SIZE = 100_000
+# A password checked against its scrypt hash is remembered (as a keyed hash) this long, so a client
+# sending Basic on every request pays the deliberate ~50 ms cost once, not per request.
+VERIFIED_TTL_SECONDS = 300.0
+VERIFIED_CACHE_SIZE = 1024
+
+# Deliberately vague (WSS 1.1 §12 suggests as much): which of name or password was wrong is not said.
+_BAD_CREDENTIALS = "The security token could not be authenticated or authorized"
+
+
+class AuthenticationFailed(Exception):
+    """``reason`` goes to the client: never a user name or password in it. ``challenge``: answer
+    HTTP 401 with WWW-Authenticate (the client used Basic, or sent nothing where that is refused)."""
+
+    def __init__(self, reason: str = _BAD_CREDENTIALS, subcode: str = FAILED_AUTHENTICATION, *,
+                 challenge: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.subcode = subcode
+        self.challenge = challenge
+
+
+@dataclass(frozen=True)
+class _Account:
+    caller: Caller
+    password_hash: PasswordHash
+    digest_secret: str | None  # cleartext, only for PasswordDigest callers
+
+
+class NonceCache:
+    """Nonces accepted within the replay window; bounded, thread-safe. When full, the oldest entry
+    goes first, which only matters to an attacker who can already authenticate at that rate."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int = NONCE_CACHE_SIZE,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._clock = clock
+        self._seen: OrderedDict[bytes, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, key: bytes) -> bool:
+        """Remember ``key``; False when it was already seen within the window (a replay)."""
+        now = self._clock()
+        with self._lock:
+            while self._seen and next(iter(self._seen.values())) <= now:
+                self._seen.popitem(last=False)
+            expires = self._seen.get(key)
+            if expires is not None and expires > now:
+                return False
+            self._seen[key] = now + self._ttl
+            self._seen.move_to_end(key)
+            while len(self._seen) > self._max:
+                self._seen.popitem(last=False)
+            return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+class _VerifiedCache:
+    """Keyed hashes of (name, password) pairs that verified recently; the key lives only in memory,
+    so the cache reveals nothing a memory dump of the process would not already."""
+
+    def __init__(self, ttl: float = VERIFIED_TTL_SECONDS, size: int = VERIFIED_CACHE_SIZE) -> None:
+        self._key = os.urandom(32)
+        self._ttl = ttl
+        self._size = size
+        self._entries: OrderedDict[bytes, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _digest(self, name: str, password: str) -> bytes:
+        return hmac.new(self._key, name.encode() + b"\0" + password.encode(), hashlib.sha256).digest()
+
+    def hit(self, name: str, password: str) -> bool:
+        d = self._digest(name, password)
+        with self._lock:
+            expires = self._entries.get(d)
+            return expires is not None and expires > time.monotonic()
+
+    def remember(self, name: str, password: str) -> None:
+        d = self._digest(name, password)
+        with self._lock:
+            self._entries[d] = time.monotonic() + self._ttl
+            self._entries.move_to_end(d)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+class Authenticator:
+    """One per server process: holds the accounts, the nonce memory and the verified-password cache."""
+
+    def __init__(self, config: AuthConfig, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.config = config
+        self.realm = config.realm
+        self._now = clock or (lambda: datetime.now(timezone.utc))
+        self._window = timedelta(seconds=config.replay_window_seconds)
+        self._accounts = {c.name: _account(c) for c in config.callers}
+        self._nonces = NonceCache(config.replay_window_seconds + CLOCK_SKEW.total_seconds())
+        self._verified = _VerifiedCache()
+        # Checked instead of a real hash when the user is unknown, so the answer takes as long.
+        self._decoy = parse_hash(hash_password(base64.b64encode(os.urandom(12)).decode()))
+        self._anonymous = {"identified": TRUSTED, "anonymized": Caller(None, Access.ANONYMIZED)}.get(config.anonymous)
+
+    def authenticate(self, authorization: str | None, security: Security | None) -> Caller:
+        basic = _basic(authorization) if authorization else None
+        token = security.token if security is not None else None
+        if security is not None and security.timestamp is not None:
+            self._check_timestamp(security.timestamp.created, security.timestamp.expires, challenge=basic is not None)
+        if basic is None and token is None:
+            if self._anonymous is None:
+                raise AuthenticationFailed("This service requires authentication", challenge=True)
+            return self._anonymous
+        if basic is not None and token is not None and basic[0] != token.username:
+            # Two identities in one request: neither is believed.
+            raise AuthenticationFailed("The HTTP Authorization and the UsernameToken name different users",
+                                       challenge=True)
+        caller = None
+        if basic is not None:
+            caller = self._check_password(*basic, challenge=True)
+        if token is not None:
+            caller = self._check_token(token, challenge=basic is not None)
+        assert caller is not None
+        return caller
+
+    # -- checks ---------------------------------------------------------------------------------
+    def _check_password(self, name: str, password: str, *, challenge: bool) -> Caller:
+        account = self._accounts.get(name)
+        if account is None:
+            verify_password(password, self._decoy)
+            raise AuthenticationFailed(challenge=challenge)
+        if not self._verified.hit(name, password):
+            if not verify_password(password, account.password_hash):
+                raise AuthenticationFailed(challenge=challenge)
+            self._verified.remember(name, password)
+        return account.caller
+
+    def _check_token(self, token: UsernameToken, *, challenge: bool) -> Caller:
+        if token.password is None:
+            raise AuthenticationFailed("The UsernameToken carries no Password", challenge=challenge)
+        if token.created is not None:
+            self._check_fresh(token.created, "The UsernameToken", challenge=challenge)
+        if token.password_type == "PasswordDigest":
+            caller = self._check_digest(token, challenge=challenge)
+        else:
+            caller = self._check_password(token.username, token.password, challenge=challenge)
+        # Recorded only once the token proved genuine: strangers cannot fill the memory.
+        if token.nonce is not None and not self._nonces.add(_nonce_key(token.username, token.nonce)):
+            raise AuthenticationFailed("The Nonce was already used (replayed message)", challenge=challenge)
+        return caller
+
+    def _check_digest(self, token: UsernameToken, *, challenge: bool) -> Caller:
+        if token.nonce is None or token.created_text is None:
+            # Without both, the digest is a fixed function of the password: a replayable password.
+            raise AuthenticationFailed("A PasswordDigest needs a Nonce and a Created", challenge=challenge)
+        account = self._accounts.get(token.username)
+        secret = account.digest_secret if account is not None else None
+        expected = password_digest(token.nonce, token.created_text, secret or "")
+        try:
+            given = base64.b64decode(token.password or "", validate=True)
+        except (binascii.Error, ValueError):
+            given = b""
+        if not hmac.compare_digest(base64.b64decode(expected), given) or secret is None:
+            raise AuthenticationFailed(challenge=challenge)
+        return account.caller
+
+    def _check_fresh(self, created: datetime, what: str, *, challenge: bool) -> None:
+        now = self._now()
+        if created > now + CLOCK_SKEW:
+            raise AuthenticationFailed(f"{what}'s Created time is in the future", MESSAGE_EXPIRED, challenge=challenge)
+        if created < now - self._window:
+            raise AuthenticationFailed(f"{what}'s Created time is older than {self.config.replay_window_seconds} s",
+                                       MESSAGE_EXPIRED, challenge=challenge)
+
+    def _check_timestamp(self, created: datetime | None, expires: datetime | None, *, challenge: bool) -> None:
+        if created is not None:
+            self._check_fresh(created, "The Timestamp", challenge=challenge)
+        if expires is not None and expires < self._now() - CLOCK_SKEW:
+            raise AuthenticationFailed("The message has expired", MESSAGE_EXPIRED, challenge=challenge)
+        if created is not None and expires is not None and expires < created:
+            raise AuthenticationFailed("The Timestamp expires before it was created", MESSAGE_EXPIRED,
+                                       challenge=challenge)
+
+
+def _nonce_key(name: str, nonce: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\0" + nonce).digest()
+
+
+def _basic(authorization: str) -> tuple[str, str]:
+    """(user-id, password) from ``Basic <base64>`` (RFC 7617); anything else is a failed login."""
+    scheme, _, param = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        raise AuthenticationFailed("Only the HTTP Basic authentication scheme is supported", challenge=True)
+    try:
+        decoded = base64.b64decode(param.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise AuthenticationFailed("Malformed HTTP Basic credentials", challenge=True) from None
+    name, colon, password = decoded.partition(":")
+    if not colon or not name:
+        raise AuthenticationFailed("Malformed HTTP Basic credentials", challenge=True)
+    return name, password
+
+
+def _account(c: CallerConfig) -> _Account:
+    caller = Caller(c.name, Access(c.access), c.options)
+    secret = _digest_secret(c) if c.digest_secret_file else None
+    return _Account(caller, parse_hash(c.password_hash), secret)
+
+
+def _digest_secret(c: CallerConfig) -> str:
+    """The cleartext a PasswordDigest caller's digests are checked with, read once at start."""
+    path = Path(c.digest_secret_file)
+    try:
+        st = path.stat()
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(f"digest_secret_file {path} of caller '{c.name}' must not be readable by group or "
+                              f"others (chmod 600)")
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"digest_secret_file {path} of caller '{c.name}': {exc.strerror}") from None
+    secret = lines[0] if lines else ""
+    if not secret or not verify_password(secret, c.password_hash):
+        # Two places for one password drift apart; say so at start rather than refuse logins later.
+        raise ConfigError(f"digest_secret_file {path} of caller '{c.name}' does not match its password_hash")
+    return secret
