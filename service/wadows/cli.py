@@ -19,6 +19,7 @@ def _serve(args: argparse.Namespace) -> int:
             server__host=args.host, server__port=args.port, server__public_url=args.public_url,
             store__path=str(args.store) if args.store else None,
             store__index=str(args.index) if args.index else None,
+            dicomweb__url=args.dicomweb,
         )
     except ConfigError as exc:
         print(f"wadows: configuration error: {exc}", file=sys.stderr)
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve WADO-WS over HTTP")
     serve.add_argument("--store", type=Path, help="folder of DICOM files (default: the bundled samples)")
     serve.add_argument("--index", type=Path, help="SQLite index file (default: in the cache directory)")
+    serve.add_argument("--dicomweb", metavar="URL",
+                       help="serve from this DICOMweb archive (e.g. http://orthanc:8042/dicom-web) instead of a "
+                            "folder; credentials, TLS and timeouts in the [dicomweb] section of the config file")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
     serve.add_argument("--public-url", help="URL clients use, written into the WSDL")

@@ -10,11 +10,14 @@ from waitress.server import BaseWSGIServer
 
 from .app import WadoWsApp, create_app
 from .config import Config
+from .store.base import Backend
 from .store.filestore import FileStore
 
 
-def open_store(config: Config) -> FileStore:
-    """The configured folder, or the bundled samples when none is configured."""
+def open_store(config: Config) -> Backend:
+    """The DICOMweb archive when one is configured, else the configured folder, else the bundled samples."""
+    if config.dicomweb.url:
+        return _open_dicomweb(config)
     if config.store.path:
         root = Path(config.store.path)
     else:
@@ -27,6 +30,24 @@ def open_store(config: Config) -> FileStore:
     # Pick up files added or changed since the index was built (0.1 s for 10 000 unchanged files).
     report = store.refresh()
     logging.getLogger("wadows").info("store index: %d instances, %d files skipped", report.instances, len(report.errors))
+    return store
+
+
+def _open_dicomweb(config: Config) -> Backend:
+    from .store.dicomweb import DicomwebStore
+    from .store.http import without_credentials
+
+    try:
+        # Every server thread may be fetching at once, plus lookups for the next request.
+        store = DicomwebStore.from_config(config.dicomweb, pool_size=config.server.threads + 4,
+                                          chunk_size=config.server.chunk_size)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"wadows: [dicomweb] configuration: {exc}") from None
+    health = store.health()
+    # Starting while the archive is down is allowed (it may come up later); /healthz tells.
+    logging.getLogger("wadows").log(logging.INFO if health["ok"] else logging.WARNING,
+                                    "DICOMweb archive %s: %s", without_credentials(store.url),
+                                    "reachable" if health["ok"] else f"not reachable ({health.get('error')})")
     return store
 
 

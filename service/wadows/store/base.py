@@ -31,16 +31,19 @@ class Backend(Protocol):
         """The instance with this SOP Instance UID, or None. The UID is already validated."""
 
     def open(self, instance: StoredInstance) -> BinaryIO:
-        """A binary stream of the Part-10 file, positioned at byte 0, opened read-only."""
+        """A binary stream of the Part-10 file, positioned at byte 0, opened read-only. May be
+        non-seekable (the DICOMweb backend's is); reading it may raise OSError mid-way."""
 
     def check(self, instance: StoredInstance) -> None:
         """Raise OSError if the object cannot be served now. Called for every document before the
         response starts, so it must be cheap (the file store opens and closes the file)."""
 
     def header(self, instance: StoredInstance) -> Dataset:
-        """The object's data set up to its pixel data (file meta included where the backend has it).
-        Raises OSError when it cannot be read. Read when a decision needs the content: Anonymize,
-        and objects without pixel data asked in a syntax only they can be given in."""
+        """The object's data set up to its pixel data, file meta included; a Pixel Data (or Float/
+        Double Float Pixel Data) element the object has is present with an empty value, so
+        "no pixel data" can be told from "not read" (see store/header.py). Raises OSError when it
+        cannot be read. Read when a decision needs the content: Anonymize, and objects without
+        pixel data asked in a syntax only they can be given in."""
 
     def health(self) -> dict[str, object]:
         """Backend reachability for /healthz (``{"ok": bool, ...}``)."""

@@ -6,17 +6,15 @@ import errno
 import os
 import sqlite3
 import stat
-import struct
 import threading
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 
 from ..security.uids import require_uid
 from .base import StoredInstance
+from .header import header_from_file
 from .index import IndexReport, build_index, connect_readonly, default_index_path, index_root
 
 _LOOKUP = """
@@ -87,10 +85,7 @@ class FileStore:
 
     def header(self, instance: StoredInstance) -> Dataset:
         with self.open(instance) as f:
-            try:
-                return dcmread(f, stop_before_pixels=True)
-            except (InvalidDicomError, EOFError, ValueError, struct.error) as exc:
-                raise OSError(errno.EIO, f"unreadable DICOM header ({type(exc).__name__})") from None
+            return header_from_file(f)
 
     def _open_beneath(self, parts: tuple[str, ...]) -> int:
         nofollow = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)

@@ -1,0 +1,340 @@
+"""A DICOMweb archive (Orthanc, dcm4chee-arc, cloud imaging APIs) as a
+:class:`~wadows.store.base.Backend`: QIDO-RS finds an instance by its SOP Instance UID
+(PS3.18 §10.6), WADO-RS returns it (§10.4) as the archive stores it, streamed.
+
+Round trips are the cost here, so:
+- where an instance lives is cached briefly, and the second instance asked from one study fetches
+  the whole study's list with one query, so a request for a 200-instance study makes three
+  queries, not 200;
+- the stored transfer syntax comes from AvailableTransferSyntaxUID (0008,3002) when the archive
+  gives it; otherwise (Orthanc) from the object's own file meta, read by starting to fetch it; that
+  answer is remembered as well;
+- ``check`` costs nothing when the instance was seen moments ago, which is what retrieval does.
+
+``open`` returns a non-seekable stream of the Part-10 bytes (retrieval spools it when it must seek).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections import Counter
+from typing import TYPE_CHECKING, BinaryIO
+
+from pydicom.dataset import Dataset
+
+from ..security.uids import is_valid_uid, require_uid
+from .base import StoredInstance
+from .errors import ArchiveAnswerError, ArchiveError, ArchiveTimeout, ArchiveUnavailable, InstanceGone
+from .header import header_from_stream
+from .http import ArchiveClient, HttpSettings, json_of, secret_from, without_credentials
+from .multipart import MultipartReader, boundary_of
+from .part10meta import NotPart10, read_meta
+from .ttlcache import TTLCache
+
+if TYPE_CHECKING:
+    import requests
+
+    from ..config import DicomwebConfig
+
+log = logging.getLogger("wadows.archive")
+
+DICOM_JSON = "application/dicom+json"
+# PS3.18 §8.7.3.5.2: "*" asks for the object in the syntax it is stored in.
+AS_STORED = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+_STUDY_UID, _SERIES_UID, _SOP_CLASS_UID, _SOP_INSTANCE_UID = "0020000D", "0020000E", "00080016", "00080018"
+_AVAILABLE_TS = "00083002"
+# An instance seen this recently needs no second look before it is streamed.
+_CHECK_WINDOW = 5.0
+# A peeked object smaller than this is read to its end, which keeps the connection for reuse.
+_DRAIN_LIMIT = 2 << 20
+
+
+def _first(item: dict, tag: str) -> str | None:
+    values = (item.get(tag) or {}).get("Value") or []
+    value = values[0] if values else None
+    return value if isinstance(value, str) else None
+
+
+class DicomwebStore:
+    """Backend over a DICOMweb service root (``.../dicom-web``); safe to share between threads."""
+
+    def __init__(self, url: str, client: ArchiveClient, *, cache_seconds: float = 60.0, cache_size: int = 10000,
+                 chunk_size: int = 1 << 20) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("the DICOMweb URL must start with http:// or https://")
+        self.url = url.rstrip("/")
+        self.client = client
+        self.chunk_size = chunk_size
+        self._instances: TTLCache[str, StoredInstance] = TTLCache(cache_size, cache_seconds)
+        self._syntaxes: TTLCache[str, str] = TTLCache(cache_size, cache_seconds)
+        self._seen: TTLCache[str, bool] = TTLCache(cache_size, _CHECK_WINDOW)
+        self._headers: TTLCache[str, Dataset] = TTLCache(256, 30.0)
+        self._study_lookups: TTLCache[str, int] = TTLCache(1024, cache_seconds)
+        self.round_trips: Counter[str] = Counter()  # by kind: for tests and benches
+
+    @classmethod
+    def from_config(cls, cfg: DicomwebConfig, *, pool_size: int = 16, chunk_size: int = 1 << 20) -> DicomwebStore:
+        settings = HttpSettings(
+            connect_timeout=float(cfg.connect_timeout), read_timeout=float(cfg.read_timeout),
+            retries=max(0, cfg.retries), verify=cfg.verify, ca_bundle=cfg.ca_bundle,
+            username=cfg.username, password=secret_from(cfg.password, cfg.password_file),
+            token=secret_from(cfg.token, cfg.token_file), pool_size=pool_size,
+        )
+        return cls(cfg.url, ArchiveClient(settings), cache_seconds=float(cfg.cache_seconds),
+                   cache_size=cfg.cache_size, chunk_size=chunk_size)
+
+    # -- Backend -----------------------------------------------------------------------------------
+    def lookup(self, sop_instance_uid: str) -> StoredInstance | None:
+        uid = require_uid(sop_instance_uid)
+        found = self._instances.get(uid)
+        if found is None:
+            found = self._query_instance(uid)
+            if found is None:
+                return None
+            self._note_study(found.study_uid)
+        if not found.transfer_syntax_uid:
+            syntax = self._syntaxes.get(uid) or self._learn_transfer_syntax(found)
+            found = StoredInstance(found.study_uid, found.series_uid, found.sop_instance_uid, found.sop_class_uid,
+                                   syntax, found.size, found.location)
+        self._instances.put(uid, found)
+        return found
+
+    def check(self, instance: StoredInstance) -> None:
+        uid = instance.sop_instance_uid
+        if self._seen.get(uid):
+            return
+        again = self._query_instance(uid, remember=False)
+        if again is None or again.location != instance.location:
+            self._instances.discard(uid)
+            raise InstanceGone("the archive no longer has the document")
+
+    def open(self, instance: StoredInstance) -> BinaryIO:
+        part = self._fetch(instance)
+        try:
+            announced = part.announced_syntax
+            prefix, syntax = read_meta(part.read)
+            if (announced and announced != instance.transfer_syntax_uid) or syntax != instance.transfer_syntax_uid:
+                # The bytes would be sent under a transfer syntax they are not in.
+                self._syntaxes.discard(instance.sop_instance_uid)
+                self._instances.discard(instance.sop_instance_uid)
+                raise ArchiveAnswerError("the archive returned the object in another transfer syntax than it announced")
+            part.unread(prefix)
+        except NotPart10:
+            part.close()
+            raise ArchiveAnswerError("the archive returned something that is not a DICOM Part-10 object") from None
+        except BaseException:
+            part.close()
+            raise
+        return io.BufferedReader(part, buffer_size=self.chunk_size)
+
+    def header(self, instance: StoredInstance) -> Dataset:
+        uid = instance.sop_instance_uid
+        ds = self._headers.get(uid)
+        if ds is not None:
+            self._headers.discard(uid)  # handed out once: the caller may change it
+            return ds
+        part = self._fetch(instance)
+        try:
+            ds, _, _ = header_from_stream(part.read)
+        finally:
+            part.close()
+        return ds
+
+    def health(self) -> dict[str, object]:
+        started = time.monotonic()
+        base = {"kind": "dicomweb", "archive": without_credentials(self.url)}
+        try:
+            resp = self.client.get(f"{self.url}/studies", params={"limit": "1"}, headers={"Accept": DICOM_JSON},
+                                   ok=(200, 204), use_cool_down=False,
+                                   timeout=(self.client.timeout[0], min(self.client.timeout[1], 5.0)))
+            status = resp.status_code
+            resp.close()
+        except ArchiveError as exc:
+            return {**base, "ok": False, "error": type(exc).__name__}
+        ok = status in (200, 204)
+        out = {**base, "ok": ok, "latency_ms": round((time.monotonic() - started) * 1000, 1)}
+        if not ok:
+            out["error"] = f"HTTP {status}"
+        return out
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- QIDO-RS -----------------------------------------------------------------------------------
+    def _query(self, path: str, params: dict[str, str]) -> list[dict]:
+        resp = self.client.get(f"{self.url}/{path}", params=params, headers={"Accept": DICOM_JSON}, ok=(200, 204))
+        if resp.status_code in (204, 404, 410):
+            # 204: no match (PS3.18 §8.3.3.1.1); a 404 for a study-level query means the study is gone.
+            resp.close()
+            return []
+        items = json_of(resp)
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise ArchiveAnswerError("the archive's query answer is not a DICOM JSON array")
+        return items
+
+    def _instance_of(self, item: dict) -> StoredInstance | None:
+        study, series, sop_class, sop = (_first(item, t) for t in (_STUDY_UID, _SERIES_UID, _SOP_CLASS_UID,
+                                                                       _SOP_INSTANCE_UID))
+        if not all(v and is_valid_uid(v) for v in (study, series, sop_class, sop)):
+            return None
+        syntax = _first(item, _AVAILABLE_TS) or ""
+        if syntax and not is_valid_uid(syntax):
+            syntax = ""
+        # The size is not known before fetching; nothing downstream relies on it for this backend.
+        return StoredInstance(study, series, sop, sop_class, syntax, 0,
+                              f"studies/{study}/series/{series}/instances/{sop}")
+
+    def _query_instance(self, uid: str, *, remember: bool = True) -> StoredInstance | None:
+        self.round_trips["qido-instance"] += 1
+        items = self._query("instances", {"SOPInstanceUID": uid, "includefield": _AVAILABLE_TS})
+        # Matched again here: an archive that ignores an unknown filter must not answer another instance.
+        found = [i for i in map(self._instance_of, items) if i is not None and i.sop_instance_uid == uid]
+        if not found:
+            return None
+        self._seen.put(uid, True)
+        if remember:
+            self._instances.put(uid, found[0])
+        return found[0]
+
+    def _note_study(self, study_uid: str) -> None:
+        """On the second instance of a study looked up one by one, list the whole study once."""
+        count = (self._study_lookups.get(study_uid) or 0) + 1
+        self._study_lookups.put(study_uid, count)
+        if count != 2:
+            return
+        self.round_trips["qido-study"] += 1
+        try:
+            items = self._query(f"studies/{study_uid}/instances", {"includefield": _AVAILABLE_TS})
+        except ArchiveError as exc:
+            log.info("study-level query failed (%s); looking instances up one by one", type(exc).__name__)
+            return
+        for item in items:
+            inst = self._instance_of(item)
+            if inst is not None and inst.study_uid == study_uid:
+                self._seen.put(inst.sop_instance_uid, True)
+                if self._instances.get(inst.sop_instance_uid) is None:
+                    self._instances.put(inst.sop_instance_uid, inst)
+
+    # -- WADO-RS -----------------------------------------------------------------------------------
+    def _fetch(self, instance: StoredInstance, accept: str = AS_STORED) -> _PartStream:
+        self.round_trips["wado"] += 1
+        resp = self.client.get(f"{self.url}/{instance.location}", stream=True,
+                               headers={"Accept": accept, "Accept-Encoding": "identity"})
+        if resp.status_code in (404, 410):
+            resp.close()
+            self._instances.discard(instance.sop_instance_uid)
+            raise InstanceGone("the archive no longer has the document")
+        try:
+            reader = MultipartReader(resp.raw.read, boundary_of(resp.headers.get("Content-Type", "")),
+                                     chunk_size=self.chunk_size)
+            stream = _PartStream(resp, reader)
+        except BaseException:
+            resp.close()
+            raise
+        stream.start()
+        self._seen.put(instance.sop_instance_uid, True)
+        return stream
+
+    def _learn_transfer_syntax(self, instance: StoredInstance) -> str:
+        """Start fetching the object and read its header: the transfer syntax is remembered, the
+        header kept a moment for the :meth:`header` call that Anonymize will make next."""
+        part = self._fetch(instance)
+        try:
+            ds, _, _ = header_from_stream(part.read)
+            syntax = str(ds.file_meta.get("TransferSyntaxUID", "")) if hasattr(ds, "file_meta") else ""
+            if part.announced_syntax and part.announced_syntax != syntax:
+                raise ArchiveAnswerError("the archive announced another transfer syntax than the object's own")
+            if not is_valid_uid(syntax):
+                raise ArchiveAnswerError("the archive's object has no valid transfer syntax in its file meta")
+            part.finish(drain_limit=_DRAIN_LIMIT)
+        finally:
+            part.close()
+        self._syntaxes.put(instance.sop_instance_uid, syntax)
+        self._headers.put(instance.sop_instance_uid, ds)
+        return syntax
+
+
+class _PartStream(io.RawIOBase):
+    """The body of the first part of a WADO-RS answer. Closing it returns the connection to the
+    pool when the answer was read to its end, and drops the connection otherwise."""
+
+    def __init__(self, resp: requests.Response, reader: MultipartReader) -> None:
+        super().__init__()
+        self._resp = resp
+        self._reader = reader
+        self._pending = b""
+        self._done = False
+        self.announced_syntax = ""
+
+    def start(self) -> None:
+        headers = self._guard(self._reader.next_part)
+        if headers is None:
+            self.close()
+            raise InstanceGone("the archive answered with no object")
+        if headers.get_content_type() != "application/dicom":
+            self.close()
+            raise ArchiveAnswerError("the archive's answer part is not application/dicom")
+        syntax = headers.get_param("transfer-syntax")
+        self.announced_syntax = syntax if isinstance(syntax, str) and syntax != "*" else ""
+
+    def _guard(self, call, *args):
+        from urllib3.exceptions import HTTPError as Urllib3Error
+        from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+        try:
+            return call(*args)
+        except ReadTimeoutError:
+            raise ArchiveTimeout("the archive stopped sending within the timeout") from None
+        except ProtocolError:
+            raise ArchiveAnswerError("the archive's answer broke off") from None
+        except (Urllib3Error, ConnectionError):
+            raise ArchiveUnavailable("the connection to the archive failed") from None
+
+    def readable(self) -> bool:
+        return True
+
+    def unread(self, data: bytes) -> None:
+        self._pending = data + self._pending
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pending:
+            n = len(self._pending) if size is None or size < 0 else size
+            out, self._pending = self._pending[:n], self._pending[n:]
+            return out
+        if self._done:
+            return b""
+        data = self._guard(self._reader.read, size if size is not None and size >= 0 else -1)
+        if not data:
+            self._done = True
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def finish(self, *, drain_limit: int) -> None:
+        """Read the rest when little is left, so the connection can serve the next request."""
+        length = self._resp.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) <= drain_limit:
+            self._guard(self._reader.drain)
+            self._done = True
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if self._done and self._reader.finished:
+                self._resp.raw.release_conn()
+            elif self._done:
+                try:
+                    self._guard(self._reader.drain)
+                    self._resp.raw.release_conn()
+                except OSError:
+                    self._resp.close()
+            else:
+                self._resp.close()
+        finally:
+            super().close()
