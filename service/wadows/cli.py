@@ -66,11 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .deid import cli as deid_cli
     from .samples import register as register_samples
+    from .security import cli as security_cli
     from .store import cli as store_cli
 
     store_cli.register(sub)
     register_samples(sub)
     deid_cli.register(sub)
+    security_cli.register(sub)
     return parser
 
 

@@ -208,4 +208,12 @@ def _caller(entry: Any, where: str) -> CallerConfig:
         except ValueError as exc:
             raise ConfigError(f"'{where}.options': {exc}") from None
         options = tuple(entry["options"])
-    return CallerConfig(name, entry["password_hash"], entry["access"], options, entry.get("digest_secret_file", ""))
+    secret_file = entry.get("digest_secret_file", "")
+    if secret_file:
+        from .security.passwords import SecretFileError, read_secret_file
+
+        try:
+            read_secret_file(secret_file, entry["password_hash"])
+        except SecretFileError as exc:
+            raise ConfigError(f"'{where}.digest_secret_file': {exc}") from None
+    return CallerConfig(name, entry["password_hash"], entry["access"], options, secret_file)

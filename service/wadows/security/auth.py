@@ -21,18 +21,16 @@ import binascii
 import hashlib
 import hmac
 import os
-import stat
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Callable
 
 from ..config import AuthConfig, CallerConfig, ConfigError
 from ..soap.wsse import Security, UsernameToken, password_digest
-from .passwords import PasswordHash, hash_password, parse_hash, verify_password
+from .passwords import PasswordHash, SecretFileError, hash_password, parse_hash, read_secret_file, verify_password
 from .policy import TRUSTED, Access, Caller
 
 FAILED_AUTHENTICATION = "FailedAuthentication"
@@ -245,23 +243,10 @@ def _basic(authorization: str) -> tuple[str, str]:
 
 def _account(c: CallerConfig) -> _Account:
     caller = Caller(c.name, Access(c.access), c.options)
-    secret = _digest_secret(c) if c.digest_secret_file else None
+    secret = None
+    if c.digest_secret_file:
+        try:
+            secret = read_secret_file(c.digest_secret_file, c.password_hash)
+        except SecretFileError as exc:
+            raise ConfigError(f"digest_secret_file of caller '{c.name}': {exc}") from None
     return _Account(caller, parse_hash(c.password_hash), secret)
-
-
-def _digest_secret(c: CallerConfig) -> str:
-    """The cleartext a PasswordDigest caller's digests are checked with, read once at start."""
-    path = Path(c.digest_secret_file)
-    try:
-        st = path.stat()
-        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ConfigError(f"digest_secret_file {path} of caller '{c.name}' must not be readable by group or "
-                              f"others (chmod 600)")
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"digest_secret_file {path} of caller '{c.name}': {exc.strerror}") from None
-    secret = lines[0] if lines else ""
-    if not secret or not verify_password(secret, c.password_hash):
-        # Two places for one password drift apart; say so at start rather than refuse logins later.
-        raise ConfigError(f"digest_secret_file {path} of caller '{c.name}' does not match its password_hash")
-    return secret

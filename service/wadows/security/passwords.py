@@ -15,7 +15,9 @@ import binascii
 import hashlib
 import hmac
 import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 SCRYPT = "scrypt"
 PBKDF2 = "pbkdf2-sha256"
@@ -114,3 +116,26 @@ def verify_password(password: str, hashed: str | PasswordHash) -> bool:
     """Whether ``password`` matches; the comparison takes the same time wherever the keys differ."""
     h = parse_hash(hashed) if isinstance(hashed, str) else hashed
     return hmac.compare_digest(_derive(h.scheme, h.params, password, h.salt, len(h.key)), h.key)
+
+
+class SecretFileError(ValueError):
+    """A digest secret file that cannot be used; the message never quotes its content."""
+
+
+def read_secret_file(path: str | Path, hashed: str | PasswordHash) -> str:
+    """The cleartext password in ``path`` (first line), for the one scheme that needs it on the server
+    (PasswordDigest). The file must be private to its owner and agree with ``hashed``: two places for
+    one password drift apart, and that is better found at start than as refused logins later."""
+    path = Path(path)
+    try:
+        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise SecretFileError(f"{path} must not be accessible to group or others (chmod 600)")
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SecretFileError(f"{path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SecretFileError(f"{path} is not UTF-8 text") from None
+    secret = lines[0] if lines else ""
+    if not secret or not verify_password(secret, hashed):
+        raise SecretFileError(f"{path} does not hold the password of its password_hash")
+    return secret
