@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import subprocess
 from collections import Counter
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import pytest
@@ -222,75 +218,3 @@ def test_restricted_loader_refuses_imports_outside_the_schema_folder(tmp_path):
     relative = f'<xs:schema xmlns:xs="{XSD}"><xs:import namespace="urn:x" schemaLocation="../ImagingDocumentSource.wsdl"/></xs:schema>'
     with pytest.raises(etree.XMLSchemaParseError, match="Failed to parse the XML resource"):
         etree.XMLSchema(etree.fromstring(relative.encode(), schema_parser(), base_url=str(schema_dir() / "w.xsd")))
-
-
-# -- JAX-WS (Metro RI, what wsimport generates): the toolkit most IHE clients are built with -------------------
-
-JAXWS_RT = Path("/usr/share/java/jaxws-rt.jar")  # Debian package jaxws
-JAVA_CP = [JAXWS_RT, *(Path("/usr/share/java") / j for j in ("jaxb-api.jar", "javax.activation.jar", "jws-api.jar"))]
-CLIENT_SOURCE = Path(__file__).parent / "support" / "jaxws" / "Rad69Client.java"
-
-
-def jaxws_tools() -> dict[str, str]:
-    tools = {name: shutil.which(name) for name in ("wsimport", "javac", "java")}
-    missing = [n for n, p in tools.items() if p is None] + ([] if JAXWS_RT.exists() else [str(JAXWS_RT)])
-    if missing:
-        reason = f"{', '.join(missing)} not installed (Debian packages jaxws, default-jdk-headless)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + ": required in CI")
-        pytest.skip(reason)
-    return tools  # type: ignore[return-value]
-
-
-def wsimport_and_compile(tools: dict[str, str], wsdl: Path, out: Path, *extra_sources: Path) -> Path:
-    """Generate stubs as an integrator would (SOAP 1.2 needs -extension) and compile them."""
-    generated, classes = out / "src", out / "classes"
-    generated.mkdir(parents=True)
-    classes.mkdir()
-    run = subprocess.run([tools["wsimport"], "-extension", "-Xnocompile", "-keep", "-quiet", "-s", str(generated),
-                          "-d", str(generated), str(wsdl)], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout + run.stderr
-    sources = [str(p) for p in generated.rglob("*.java")] + [str(p) for p in extra_sources]
-    run = subprocess.run([tools["javac"], "-nowarn", "-cp", os.pathsep.join(map(str, JAVA_CP)), "-d", str(classes),
-                          *sources], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return classes
-
-
-@pytest.mark.slow
-@pytest.mark.tools
-def test_jaxws_generates_and_compiles_a_client_from_our_wsdl(tmp_path):
-    """wsimport/xjc accept our schemas (circular wado/ihe import, mixed Region, groups, wildcards), and the
-    generated request classes carry the Anonymize extension."""
-    tools = jaxws_tools()
-    classes = wsimport_and_compile(tools, wsdl_dir() / WSDL_NAME, tmp_path, CLIENT_SOURCE)
-    assert (classes / "ihe" / "rad" / "xdsi_b" / "_2009" / "ImagingDocumentSourceService.class").exists()
-    generated = (tmp_path / "src" / "ihe" / "rad" / "xdsi_b" / "_2009" / "RetrieveImagingDocumentSetRequestType.java")
-    assert "protected String anonymize;" in generated.read_text()
-
-
-@pytest.fixture(scope="module")
-def official_jaxws_client(tmp_path_factory) -> tuple[dict[str, str], Path]:
-    tools = jaxws_tools()
-    official = reference_path("schemas", "ihe-official", "wsdl", "XDS-I.b_ImagingDocumentSource.wsdl")
-    return tools, wsimport_and_compile(tools, official, tmp_path_factory.mktemp("jaxws"), CLIENT_SOURCE)
-
-
-@pytest.mark.slow
-@pytest.mark.tools
-@pytest.mark.parametrize("mtom", ["true", "false"])
-def test_jaxws_client_generated_from_the_official_wsdl_works_through_ours(official_jaxws_client, server,
-                                                                          sample_instances, mtom):
-    """The promise of keeping the IHE names: stubs from the OFFICIAL WSDL, run against our served WSDL
-    (service and port looked up by the IHE QNames), retrieve byte-identical objects."""
-    tools, classes = official_jaxws_client
-    inst = sample_instances[0]
-    run = subprocess.run(
-        [tools["java"], "-cp", os.pathsep.join([str(JAXWS_RT), str(classes)]), "Rad69Client", server.url + "?wsdl",
-         inst.study, inst.series, server.repository, inst.sop, inst.transfer_syntax, mtom],
-        capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-3000:]
-    status, *documents = run.stdout.splitlines()
-    assert status == "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
-    expected = hashlib.sha256(inst.path.read_bytes()).hexdigest()
-    assert documents == [f"{inst.sop} application/dicom {expected}"]

@@ -1,0 +1,84 @@
+"""One wadows for all the interop clients, behind a recording relay whose URL is the server's public URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import pytest
+import requests
+from lxml import etree
+
+from conftest import RunningServer, run_server
+from interop.harness import Plan, digest, plan_for
+from interop.wire import WireRecorder
+
+XSD = "http://www.w3.org/2001/XMLSchema"
+WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
+PLACEHOLDER = b"http://wadows.invalid"
+
+
+@dataclass
+class Interop:
+    server: RunningServer
+    recorder: WireRecorder
+    plan: Plan
+    documents: dict[str, bytes]  # every URL of the WSDL closure as served -> its bytes
+
+    @property
+    def endpoint(self) -> str:
+        return self.recorder.base + "/wado-ws"
+
+    @property
+    def wsdl_url(self) -> str:
+        return self.endpoint + "?wsdl"
+
+    @property
+    def wsdl_key(self) -> str:
+        """The served WSDL and schemas without the relay's port (it changes every run), as a cache key."""
+        base = self.recorder.base.encode()
+        return digest(*(url.encode() + b"\0" + body.replace(base, PLACEHOLDER)
+                        for url, body in sorted(self.documents.items())))
+
+
+def wsdl_closure(wsdl_url: str) -> dict[str, bytes]:
+    """The WSDL and every schema reachable from it through xsd:import/include and wsdl:import, fetched over
+    HTTP from the locations as written (relative ones resolved against the importing document's URL,
+    as every toolkit does). A location that does not answer 200 with XML fails here."""
+    found: dict[str, bytes] = {}
+    todo = [wsdl_url]
+    while todo:
+        url = todo.pop()
+        if url in found:
+            continue
+        r = requests.get(url, timeout=10)
+        assert r.status_code == 200, f"{url}: HTTP {r.status_code}"
+        found[url] = r.content
+        root = etree.fromstring(r.content)
+        for el in root.iter(f"{{{XSD}}}import", f"{{{XSD}}}include", f"{{{XSD}}}redefine", f"{{{WSDL_NS}}}import"):
+            loc = el.get("schemaLocation") or el.get("location")
+            if loc:
+                todo.append(urljoin(url, loc))
+    return found
+
+
+@pytest.fixture(scope="session")
+def interop(sample_store, sample_instances, tmp_path_factory):
+    recorder = WireRecorder()
+    # Anonymous callers get identified data: the clients here test the wire, not the access policy.
+    running, srv = run_server(sample_store, tmp_path_factory.mktemp("interop-server"),
+                              server__public_url=recorder.base + "/wado-ws", auth__anonymous="identified")
+    recorder.upstream = ("127.0.0.1", int(running.base.rsplit(":", 1)[1]))
+    try:
+        plan = plan_for(sample_instances, running.repository)
+        yield Interop(running, recorder, plan, wsdl_closure(recorder.base + "/wado-ws?wsdl"))
+    finally:
+        srv.close()
+        recorder.close()
+
+
+@pytest.fixture
+def wire(interop):
+    """The exchanges one test caused, read after the client ran."""
+    interop.recorder.take()
+    return interop.recorder
