@@ -76,7 +76,8 @@ class ArchiveClient:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(1, settings.pool_size), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.verify = settings.ca_bundle or settings.verify
+        # Passed with every request: a session-level value loses to $REQUESTS_CA_BUNDLE (requests #3829).
+        self._verify: bool | str = settings.ca_bundle or settings.verify
         if settings.token:
             self.session.auth = _BearerAuth(settings.token)
         elif settings.username:
@@ -98,7 +99,7 @@ class ArchiveClient:
             last = attempt == attempts - 1
             try:
                 resp = self.session.get(url, params=params, headers=headers, stream=stream,
-                                        timeout=timeout or self.timeout)
+                                        timeout=timeout or self.timeout, verify=self._verify)
             except requests.exceptions.ReadTimeout:
                 # Not retried: the archive is there but slow, and another wait would double the time
                 # the client waits past the configured timeout.
