@@ -15,12 +15,11 @@ import pytest
 
 from interop.harness import (check_anonymized, check_retrieved, digest, cached_build, require, run_build,
                              run_client, which)
-from interop.wire import facts
+from interop.wire import RAD69_ACTION, facts
 from support.official_schema import reference_path
 
 HERE = Path(__file__).parent
 JAVA_LIB = Path(os.environ.get("JAVA_LIB", "/usr/share/java"))
-RAD69_ACTION = "urn:ihe:rad:2009:RetrieveImagingDocumentSet"
 SOURCES = [HERE / "jaxws" / "build.sh", HERE / "jaxws" / "Rad69Call.java", HERE / "jaxws" / "InteropClient.java"]
 OFFICIAL_SOURCES = [*SOURCES[:2], HERE / "jaxws_official" / "build.sh", HERE / "jaxws_official" / "OfficialClient.java"]
 

@@ -19,6 +19,7 @@ from lxml import etree
 
 from support.rad69 import NS, parse_response
 
+RAD69_ACTION = "urn:ihe:rad:2009:RetrieveImagingDocumentSet"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection",
                "content-length", "host", "expect"}
 

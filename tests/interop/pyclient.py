@@ -1,0 +1,40 @@
+"""The command line and the report shared by the Python interop clients (zeep/, suds/); harness.py
+describes both. Kept apart from the clients so each client file is only what its toolkit needs."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+
+@dataclass
+class Request:
+    wsdl: str
+    endpoint: str
+    outdir: Path
+    anonymize: bool
+    repository: str
+    transfer_syntax: str
+    studies: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # study -> series -> SOP UIDs
+
+
+def parse_args(argv: list[str]) -> Request:
+    wsdl, endpoint, outdir, anonymize, repository, transfer_syntax, *documents = argv
+    req = Request(wsdl, endpoint, Path(outdir), anonymize == "yes", repository, transfer_syntax)
+    for doc in documents:
+        study, series, sop = doc.split("/")
+        req.studies.setdefault(study, {}).setdefault(series, []).append(sop)
+    return req
+
+
+def report(outdir: Path, status: str, errors: Iterable[tuple[str, str, str]],
+           documents: Iterable[tuple[str, str, bytes]]) -> None:
+    print("status", status)
+    for code, severity, location in errors:
+        print("error", code, severity, location)
+    for uid, mime, data in documents:
+        (outdir / uid).write_bytes(data)
+        print("document", uid, mime)
+    sys.stdout.flush()
