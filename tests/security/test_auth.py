@@ -182,8 +182,7 @@ def test_password_digest_bad(auth):
 
 
 def test_password_digest_needs_nonce_and_created(auth):
-    no_nonce = token("digester", "digest-pass", use_digest=True, nonce=b"n" * 16)
-    t = no_nonce.token
+    t = token("digester", "digest-pass", use_digest=True, nonce=b"n" * 16).token
     stripped = wsse.Security(wsse.UsernameToken(t.username, t.password, t.password_type, None, t.created,
                                                 t.created_text), None)
     assert "Nonce" in refused(auth, None, stripped).reason
