@@ -20,6 +20,17 @@ class Request:
     studies: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # study -> series -> SOP UIDs
 
 
+    def study_requests(self, attribute_prefix: str = "") -> list[dict]:
+        """The StudyRequest list as nested dicts, the shape both zeep and suds accept for the request type
+        (suds marks XML attributes with a leading underscore)."""
+        anonymize = {"Anonymize": "yes"} if self.anonymize else {}
+        return [{f"{attribute_prefix}studyInstanceUID": study, "SeriesRequest": [
+            {f"{attribute_prefix}seriesInstanceUID": series, "DocumentRequest": [
+                {"RepositoryUniqueId": self.repository, "DocumentUniqueId": sop, **anonymize} for sop in sops]}
+            for series, sops in by_series.items()]}
+            for study, by_series in self.studies.items()]
+
+
 def parse_args(argv: list[str]) -> Request:
     wsdl, endpoint, outdir, anonymize, repository, transfer_syntax, *documents = argv
     req = Request(wsdl, endpoint, Path(outdir), anonymize == "yes", repository, transfer_syntax)

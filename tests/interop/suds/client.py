@@ -64,13 +64,8 @@ def xop_folded(content_type: str, body: bytes) -> bytes:
 def main(argv: list[str]) -> None:
     req = parse_args(argv)
     client = suds.client.Client(req.wsdl, transport=Soap12MtomTransport(), plugins=[Soap12Out()])
-    anonymize = {"Anonymize": "yes"} if req.anonymize else {}
     result = client.service.RetrieveImagingDocumentSet(
-        StudyRequest=[{"_studyInstanceUID": study, "SeriesRequest": [
-            {"_seriesInstanceUID": series, "DocumentRequest": [
-                {"RepositoryUniqueId": req.repository, "DocumentUniqueId": sop, **anonymize} for sop in sops]}
-            for series, sops in studies.items()]}
-            for study, studies in req.studies.items()],
+        StudyRequest=req.study_requests('_'),
         TransferSyntaxUIDList={"TransferSyntaxUID": [req.transfer_syntax]})
     registry = result.RegistryResponse
     errors = getattr(getattr(registry, "RegistryErrorList", None), "RegistryError", [])

@@ -18,13 +18,8 @@ from pyclient import parse_args, report  # noqa: E402
 def main(argv: list[str]) -> None:
     req = parse_args(argv)
     client = zeep.Client(req.wsdl, settings=zeep.Settings(strict=True, xml_huge_tree=True))
-    anonymize = {"Anonymize": "yes"} if req.anonymize else {}
     result = client.service.RetrieveImagingDocumentSet(
-        StudyRequest=[{"studyInstanceUID": study, "SeriesRequest": [
-            {"seriesInstanceUID": series, "DocumentRequest": [
-                {"RepositoryUniqueId": req.repository, "DocumentUniqueId": sop, **anonymize} for sop in sops]}
-            for series, sops in studies.items()]}
-            for study, studies in req.studies.items()],
+        StudyRequest=req.study_requests(''),
         TransferSyntaxUIDList={"TransferSyntaxUID": [req.transfer_syntax]})
     registry = result.RegistryResponse
     errors = registry.RegistryErrorList.RegistryError if registry.RegistryErrorList else []
