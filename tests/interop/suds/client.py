@@ -65,7 +65,7 @@ def main(argv: list[str]) -> None:
     req = parse_args(argv)
     client = suds.client.Client(req.wsdl, transport=Soap12MtomTransport(), plugins=[Soap12Out()])
     result = client.service.RetrieveImagingDocumentSet(
-        StudyRequest=req.study_requests('_'),
+        StudyRequest=req.study_requests("_"),
         TransferSyntaxUIDList={"TransferSyntaxUID": [req.transfer_syntax]})
     registry = result.RegistryResponse
     errors = getattr(getattr(registry, "RegistryErrorList", None), "RegistryError", [])

@@ -19,7 +19,7 @@ def main(argv: list[str]) -> None:
     req = parse_args(argv)
     client = zeep.Client(req.wsdl, settings=zeep.Settings(strict=True, xml_huge_tree=True))
     result = client.service.RetrieveImagingDocumentSet(
-        StudyRequest=req.study_requests(''),
+        StudyRequest=req.study_requests(),
         TransferSyntaxUIDList={"TransferSyntaxUID": [req.transfer_syntax]})
     registry = result.RegistryResponse
     errors = registry.RegistryErrorList.RegistryError if registry.RegistryErrorList else []
