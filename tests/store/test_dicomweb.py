@@ -4,6 +4,7 @@ The same backend against a real Orthanc is in test_dicomweb_orthanc.py."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pydicom
@@ -70,6 +71,12 @@ def test_a_study_asked_instance_by_instance_costs_two_instance_queries_and_one_s
     for p in same:
         store.lookup(_meta(p).SOPInstanceUID)
     assert len(stub.behaviour.requests) == before
+    # A later request (another server thread) answered from the cache confirms with the archive
+    # before streaming: two instance queries, then one study query confirms the rest.
+    worker = threading.Thread(target=lambda: [store.check(store.lookup(_meta(p).SOPInstanceUID)) for p in same])
+    worker.start()
+    worker.join()
+    assert len(stub.behaviour.requests) == before + 3
 
 
 def test_available_transfer_syntax_saves_the_fetch(stub, files):
@@ -150,10 +157,11 @@ def test_instance_gone_after_lookup(stub, files):
     del stub.instances[ds.SOPInstanceUID]
     with pytest.raises(InstanceGone):
         store.open(inst)
-    # check() trusts a recent sighting only: past the window it asks again.
-    store._seen.discard(ds.SOPInstanceUID)
+    # The lookup's confirmation was used by the first check; a cached lookup confirms nothing.
+    store.check(inst)
     with pytest.raises(InstanceGone):
         store.check(inst)
+    assert store.lookup(ds.SOPInstanceUID) is None
 
 
 def test_an_object_in_another_syntax_than_announced_is_refused(stub, files):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, BinaryIO
@@ -45,7 +46,7 @@ DICOM_JSON = "application/dicom+json"
 AS_STORED = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 _STUDY_UID, _SERIES_UID, _SOP_CLASS_UID, _SOP_INSTANCE_UID = "0020000D", "0020000E", "00080016", "00080018"
 _AVAILABLE_TS = "00083002"
-# An instance seen this recently needs no second look before it is streamed.
+# An instance the archive confirmed this recently, to the same thread, needs no second look.
 _CHECK_WINDOW = 5.0
 # A peeked object smaller than this is read to its end, which keeps the connection for reuse.
 _DRAIN_LIMIT = 2 << 20
@@ -69,7 +70,7 @@ class DicomwebStore:
         self.chunk_size = chunk_size
         self._instances: TTLCache[str, StoredInstance] = TTLCache(cache_size, cache_seconds)
         self._syntaxes: TTLCache[str, str] = TTLCache(cache_size, cache_seconds)
-        self._seen: TTLCache[str, bool] = TTLCache(cache_size, _CHECK_WINDOW)
+        self._confirmed = threading.local()
         self._headers: TTLCache[str, Dataset] = TTLCache(256, 30.0)
         self._study_lookups: TTLCache[str, int] = TTLCache(1024, cache_seconds)
         self.round_trips: Counter[str] = Counter()  # by kind: for tests and benches
@@ -103,12 +104,14 @@ class DicomwebStore:
 
     def check(self, instance: StoredInstance) -> None:
         uid = instance.sop_instance_uid
-        if self._seen.get(uid):
+        if self._take_confirmation(uid):
             return
         again = self._query_instance(uid, remember=False)
+        self._take_confirmation(uid)
         if again is None or again.location != instance.location:
             self._instances.discard(uid)
             raise InstanceGone("the archive no longer has the document")
+        self._note_study(instance.study_uid)
 
     def open(self, instance: StoredInstance) -> BinaryIO:
         part = self._fetch(instance)
@@ -162,6 +165,24 @@ class DicomwebStore:
     def close(self) -> None:
         self.client.close()
 
+    # -- confirmations ---------------------------------------------------------------------------
+    # Retrieval looks a document up, then checks it, on one thread, before the response starts.
+    # The check is free when that lookup (or the study query it made) just heard from the archive;
+    # a lookup answered from the cache confirms nothing, so an archive that went away since is
+    # found out per document instead of in the middle of the response.
+    def _confirm(self, uids: list[str]) -> None:
+        fresh = getattr(self._confirmed, "uids", None)
+        now = time.monotonic()
+        if fresh is None or len(fresh) > 4 * len(uids) + 10000:
+            fresh = self._confirmed.uids = {}
+        for uid in uids:
+            fresh[uid] = now
+
+    def _take_confirmation(self, uid: str) -> bool:
+        fresh = getattr(self._confirmed, "uids", None) or {}
+        when = fresh.pop(uid, None)
+        return when is not None and time.monotonic() - when < _CHECK_WINDOW
+
     # -- QIDO-RS -----------------------------------------------------------------------------------
     def _query(self, path: str, params: dict[str, str]) -> list[dict]:
         resp = self.client.get(f"{self.url}/{path}", params=params, headers={"Accept": DICOM_JSON}, ok=(200, 204))
@@ -193,16 +214,17 @@ class DicomwebStore:
         found = [i for i in map(self._instance_of, items) if i is not None and i.sop_instance_uid == uid]
         if not found:
             return None
-        self._seen.put(uid, True)
+        self._confirm([uid])
         if remember:
             self._instances.put(uid, found[0])
         return found[0]
 
     def _note_study(self, study_uid: str) -> None:
-        """On the second instance of a study looked up one by one, list the whole study once."""
+        """On the second instance of a study looked up (or checked) one by one, list the whole
+        study: one query answers, and confirms, the rest of the burst."""
         count = (self._study_lookups.get(study_uid) or 0) + 1
-        self._study_lookups.put(study_uid, count)
-        if count != 2:
+        self._study_lookups.put(study_uid, 0 if count >= 2 else count)
+        if count < 2:
             return
         self.round_trips["qido-study"] += 1
         try:
@@ -210,12 +232,11 @@ class DicomwebStore:
         except ArchiveError as exc:
             log.info("study-level query failed (%s); looking instances up one by one", type(exc).__name__)
             return
-        for item in items:
-            inst = self._instance_of(item)
-            if inst is not None and inst.study_uid == study_uid:
-                self._seen.put(inst.sop_instance_uid, True)
-                if self._instances.get(inst.sop_instance_uid) is None:
-                    self._instances.put(inst.sop_instance_uid, inst)
+        listed = [inst for inst in map(self._instance_of, items) if inst is not None and inst.study_uid == study_uid]
+        self._confirm([inst.sop_instance_uid for inst in listed])
+        for inst in listed:
+            if self._instances.get(inst.sop_instance_uid) is None:
+                self._instances.put(inst.sop_instance_uid, inst)
 
     # -- WADO-RS -----------------------------------------------------------------------------------
     def _fetch(self, instance: StoredInstance, accept: str = AS_STORED) -> _PartStream:
@@ -234,7 +255,7 @@ class DicomwebStore:
             resp.close()
             raise
         stream.start()
-        self._seen.put(instance.sop_instance_uid, True)
+        self._confirm([instance.sop_instance_uid])
         return stream
 
     def _learn_transfer_syntax(self, instance: StoredInstance) -> str:
