@@ -188,3 +188,33 @@ def test_a_large_object_passes_with_bounded_memory(orthanc, tmp_path):
           f"wadows peak RSS {peak / 2**20:.0f} MB")
     assert received > size
     assert peak < 150 * 2**20, f"peak RSS {peak / 2**20:.0f} MB"
+
+
+def test_anonymized_through_the_archive_nothing_planted_survives(orthanc, tmp_path_factory):
+    from phi.corpus import corpus_for_tests
+    from phi.scanner import allowed_for, scan_bytes, summarize
+
+    corpus = corpus_for_tests(tmp_path_factory.mktemp("phi"), seed=0)
+    orthanc.upload(sorted(p for p in corpus.root.rglob("*") if p.is_file()))
+    tmp = tmp_path_factory.mktemp("phi-wadows")
+    key = tmp / "deid.key"
+    key.write_text("ef" * 32 + "\n")
+    key.chmod(0o600)
+    config = f'[dicomweb]\nurl = "{orthanc.dicomweb}"\n[deid]\nkey_file = "{key}"\n'
+    (tmp / "empty").mkdir()
+    repository = load_config().source.repository_unique_id
+    docs = [Doc(o.study_instance_uid, o.series_instance_uid, o.sop_instance_uid, repository, "yes")
+            for o in corpus.objects.values()]
+    originals = {getattr(o, f"{a}_instance_uid").encode() for o in corpus.objects.values()
+                 for a in ("sop", "series", "study")}
+    with served(tmp / "empty", tmp / "w", config) as proc:
+        r = requests.post(proc.url, data=request_xml(docs), headers=SOAP, timeout=120)
+        log = proc.log_bytes()
+    resp = parse_response(r.headers["Content-Type"], r.content)
+    assert resp.status == "Success", resp.errors
+    assert len(resp.documents()) == len(docs)
+    wire = "".join(f"{k}: {v}\r\n" for k, v in r.headers.items()).encode() + b"\r\n" + r.content
+    for layer, data in (("HTTP response", wire), ("server log", log)):
+        findings = scan_bytes(data, corpus, allowed=allowed_for(()), source=layer)
+        assert not findings, summarize(findings)
+        assert not [u for u in originals if u in data], layer
