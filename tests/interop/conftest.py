@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -10,8 +11,8 @@ import requests
 from lxml import etree
 
 from conftest import RunningServer, run_server
-from interop.harness import Plan, digest, plan_for
-from interop.wire import WireRecorder
+from interop.harness import Plan, check_anonymized, check_retrieved, digest, plan_for, run_client
+from interop.wire import WireFacts, WireRecorder, facts
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
@@ -33,11 +34,20 @@ class Interop:
     def wsdl_url(self) -> str:
         return self.endpoint + "?wsdl"
 
+    def exercise(self, command: list[str], outdir: Path, *, anonymize: bool, wsdl: str | None = None,
+                 **kw) -> WireFacts:
+        """Run one client on the plan, judge what it wrote and reported, and say what it put on the wire."""
+        self.recorder.take()
+        outcome = run_client(command, self.plan, wsdl or self.wsdl_url, self.endpoint, outdir, anonymize=anonymize,
+                             **kw)
+        (check_anonymized if anonymize else check_retrieved)(outcome, self.plan)
+        return facts(self.recorder.take())
+
     @property
     def wsdl_key(self) -> str:
         """The served WSDL and schemas without the relay's port (it changes every run), as a cache key."""
         base = self.recorder.base.encode()
-        return digest(*(url.encode() + b"\0" + body.replace(base, PLACEHOLDER)
+        return digest(*((url.encode() + b"\0" + body).replace(base, PLACEHOLDER)
                         for url, body in sorted(self.documents.items())))
 
 
@@ -75,10 +85,3 @@ def interop(sample_store, sample_instances, tmp_path_factory):
     finally:
         srv.close()
         recorder.close()
-
-
-@pytest.fixture
-def wire(interop):
-    """The exchanges one test caused, read after the client ran."""
-    interop.recorder.take()
-    return interop.recorder

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from interop.harness import (cached_build, check_anonymized, check_retrieved, digest, require, run_build, run_client,
-                             which)
-from interop.wire import RAD69_ACTION, facts
+from interop.harness import cached_build, digest, require, run_build, which
+from interop.wire import RAD69_ACTION
 
 HERE = Path(__file__).parent / "gsoap"
 GSOAP_SHARE = Path(os.environ.get("GSOAP_SHARE", "/usr/share/gsoap"))
@@ -28,9 +27,7 @@ def client(interop) -> list[str]:
 
 
 @pytest.mark.parametrize("anonymize", [False, True], ids=["plain", "anonymize"])
-def test_gsoap_client(interop, wire, tmp_path, anonymize, client):
-    outcome = run_client(client, interop.plan, interop.wsdl_url, interop.endpoint, tmp_path, anonymize=anonymize)
-    (check_anonymized if anonymize else check_retrieved)(outcome, interop.plan)
-    f = facts(wire.take())
+def test_gsoap_client(interop, tmp_path, anonymize, client):
+    f = interop.exercise(client, tmp_path, anonymize=anonymize)
     assert f.soap12 and f.mtom_request and f.mtom_response
     assert f.http_action == f.wsa_action == RAD69_ACTION and f.relates_to == f.wsa_message_id

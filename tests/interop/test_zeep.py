@@ -7,17 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from interop.harness import check_anonymized, check_retrieved, run_client
-from interop.wire import RAD69_ACTION, facts
+from interop.wire import RAD69_ACTION
 
 CLIENT = [sys.executable, str(Path(__file__).parent / "zeep" / "client.py")]
 
 
 @pytest.mark.parametrize("anonymize", [False, True], ids=["plain", "anonymize"])
-def test_zeep_client(interop, wire, tmp_path, anonymize):
-    outcome = run_client(CLIENT, interop.plan, interop.wsdl_url, interop.endpoint, tmp_path, anonymize=anonymize)
-    (check_anonymized if anonymize else check_retrieved)(outcome, interop.plan)
-    f = facts(wire.take())
+def test_zeep_client(interop, tmp_path, anonymize):
+    f = interop.exercise(CLIENT, tmp_path, anonymize=anonymize)
     # plain SOAP 1.2 out (zeep writes no MTOM), MTOM back; WS-Addressing from the WSDL's Action attributes
     assert f.soap12 and not f.mtom_request and f.mtom_response
     assert f.wsa_action == RAD69_ACTION and f.relates_to == f.wsa_message_id
