@@ -1,4 +1,4 @@
-"""A self-signed certificate for 127.0.0.1/localhost (openssl CLI), as deploy/ makes at first start."""
+"""A self-signed certificate for 127.0.0.1/localhost, made by the deployment's own script."""
 
 from __future__ import annotations
 
@@ -6,19 +6,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+MAKE_CERT = Path(__file__).resolve().parents[2] / "deploy" / "tls" / "make-cert.sh"
+
 
 def openssl_missing() -> str | None:
     return None if shutil.which("openssl") else "openssl is not installed"
 
 
-def self_signed(folder: Path, name: str = "server") -> tuple[Path, Path]:
-    """(certificate, key) PEM files valid for localhost and 127.0.0.1; the certificate is its own CA."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cert, key = folder / f"{name}.crt", folder / f"{name}.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:TRUE",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    return cert, key
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """(certificate, key) PEM files in ``folder``; the certificate is its own CA."""
+    subprocess.run(["sh", str(MAKE_CERT), str(folder)], check=True, capture_output=True)
+    return folder / "server.crt", folder / "server.key"
