@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 # Debian packages the tests and benches use; installed only when missing and we are root.
-APT_PACKAGES ?= dicom3tools dcmtk nginx-light jaxws default-jdk-headless
+APT_PACKAGES ?= dicom3tools dcmtk nginx-light jaxws default-jdk-headless gsoap libgsoap-dev
 
 .PHONY: run test bench venv sysdeps clean
 
@@ -31,7 +31,15 @@ sysdeps:
 run: $(STAMP)
 	$(VENV)/bin/wadows serve
 
-test: $(STAMP) sysdeps
+# node-soap for tests/interop (package-lock.json pins it); without npm those tests skip and say why.
+interop-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ tests/interop/node/node_modules/.package-lock.json -nt tests/interop/node/package-lock.json ] || \
+	  npm ci --prefix tests/interop/node --no-audit --no-fund --loglevel=error || \
+	  echo "npm ci failed: node-soap tests will skip (fail when CI=true)"; \
+	else echo "npm not found: skipping node-soap (tests/interop will say so)"; fi
+
+test: $(STAMP) sysdeps interop-deps
 	$(PY) -m pytest
 
 bench: $(STAMP) sysdeps

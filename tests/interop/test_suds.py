@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
+from interop.harness import require
 from interop.wire import RAD69_ACTION
 
 CLIENT = [sys.executable, str(Path(__file__).parent / "suds" / "client.py")]
@@ -14,7 +16,8 @@ CLIENT = [sys.executable, str(Path(__file__).parent / "suds" / "client.py")]
 
 @pytest.fixture(scope="module")
 def suds_installed():
-    pytest.importorskip("suds", reason="suds-community not installed: pip install 'suds-community>=1.1,<2'")
+    if importlib.util.find_spec("suds") is None:
+        require({"suds-community": None}, "pip install 'suds-community>=1.2,<2' (the test extra)")
 
 
 @pytest.mark.parametrize("anonymize", [False, True], ids=["plain", "anonymize"])
