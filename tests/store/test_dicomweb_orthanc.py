@@ -23,6 +23,7 @@ from support.rad69 import EXPLICIT_LE, Doc, parse_response, request_xml
 from wadows.config import load_config
 from wadows.samples import generate_large_multiframe, generate_samples
 from wadows.server import make_server
+from wadows.store.perthread import IN_TOUCH_SECONDS
 
 pytestmark = pytest.mark.tools
 SOAP = {"Content-Type": "application/soap+xml"}
@@ -115,6 +116,9 @@ def test_archive_stopped_mid_test_gives_per_document_errors_without_hanging(orth
         syntaxes = tuple(sorted({i.transfer_syntax for i in uploaded}))
         assert _retrieve(running, docs[:1], syntaxes).status == "Success"
         orthanc.stop(kill=True)
+        # An archive that answered a thread within IN_TOUCH_SECONDS is taken to be up; past that,
+        # its death is found out per document.
+        time.sleep(IN_TOUCH_SECONDS + 0.05)
         try:
             started = time.monotonic()
             resp = _retrieve(running, docs, syntaxes, timeout=30)

@@ -68,29 +68,32 @@ def test_image_header_marks_pixel_data_from_file_and_stream(tmp_path, syntax):
     path = _image(tmp_path / "img.dcm", syntax)
     with open(path, "rb") as f:
         from_file = header_from_file(f)
-    from_stream, prefix, ended = header_from_stream(Dribble(path.read_bytes()).read)
+    found = header_from_stream(Dribble(path.read_bytes()).read)
+    from_stream, prefix = found.dataset, found.prefix
     for ds in (from_file, from_stream):
         assert ds.PatientName == "Header^Test"
         assert "PixelData" in ds and ds["PixelData"].value == b""
         assert "DataSetTrailingPadding" not in ds
         assert ds.file_meta.TransferSyntaxUID == syntax
     assert path.read_bytes().startswith(prefix)
+    again = header_from_stream(io.BytesIO(prefix[:found.length]).read).dataset
+    assert again == from_stream and "PixelData" in again
 
 
 def test_object_without_pixel_data_has_no_marker(tmp_path):
     path = _sr(tmp_path / "sr.dcm")
     with open(path, "rb") as f:
         assert "PixelData" not in header_from_file(f)
-    ds, prefix, ended = header_from_stream(Dribble(path.read_bytes()).read)
-    assert "PixelData" not in ds and ended and prefix == path.read_bytes()
+    found = header_from_stream(Dribble(path.read_bytes()).read)
+    assert "PixelData" not in found.dataset and found.ended and found.prefix == path.read_bytes()
 
 
 def test_a_header_longer_than_the_first_read_is_read_whole(tmp_path):
     path = _image(tmp_path / "long.dcm", ExplicitVRLittleEndian, big_header=300_000, rows=1024)
     source = Dribble(path.read_bytes())
-    ds, prefix, ended = header_from_stream(source.read)
-    assert len(ds.ReferencedImageSequence) == 3000 and "PixelData" in ds and not ended
-    assert source.consumed == len(prefix) < path.stat().st_size
+    found = header_from_stream(source.read)
+    assert len(found.dataset.ReferencedImageSequence) == 3000 and "PixelData" in found.dataset and not found.ended
+    assert source.consumed == len(found.prefix) < path.stat().st_size
 
 
 def test_pixel_data_is_not_read_from_a_big_object(tmp_path):

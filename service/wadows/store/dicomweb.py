@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, BinaryIO
@@ -27,16 +26,16 @@ from pydicom.dataset import Dataset
 
 from ..security.uids import is_valid_uid, require_uid
 from .base import StoredInstance
-from .errors import ArchiveAnswerError, ArchiveError, ArchiveTimeout, ArchiveUnavailable, InstanceGone
+from .errors import ArchiveAnswerError, ArchiveError, InstanceGone
 from .header import header_from_stream
 from .http import ArchiveClient, HttpSettings, json_of, secret_from, without_credentials
 from .multipart import MultipartReader, boundary_of
 from .part10meta import NotPart10, read_meta
+from .partstream import PartStream
+from .perthread import Confirmations, Parking
 from .ttlcache import TTLCache
 
 if TYPE_CHECKING:
-    import requests
-
     from ..config import DicomwebConfig
 
 log = logging.getLogger("wadows.archive")
@@ -46,10 +45,6 @@ DICOM_JSON = "application/dicom+json"
 AS_STORED = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 _STUDY_UID, _SERIES_UID, _SOP_CLASS_UID, _SOP_INSTANCE_UID = "0020000D", "0020000E", "00080016", "00080018"
 _AVAILABLE_TS = "00083002"
-# An instance the archive confirmed this recently, to the same thread, needs no second look.
-_CHECK_WINDOW = 5.0
-# A peeked object smaller than this is read to its end, which keeps the connection for reuse.
-_DRAIN_LIMIT = 2 << 20
 
 
 def _first(item: dict, tag: str) -> str | None:
@@ -70,8 +65,10 @@ class DicomwebStore:
         self.chunk_size = chunk_size
         self._instances: TTLCache[str, StoredInstance] = TTLCache(cache_size, cache_seconds)
         self._syntaxes: TTLCache[str, str] = TTLCache(cache_size, cache_seconds)
-        self._confirmed = threading.local()
-        self._headers: TTLCache[str, Dataset] = TTLCache(256, 30.0)
+        self._confirmations = Confirmations()
+        self._parking = Parking()
+        # Headers as bytes (a few kB each, parsed again per use: callers may change what they get).
+        self._header_bytes: TTLCache[str, bytes] = TTLCache(min(cache_size, 4096), cache_seconds)
         self._study_lookups: TTLCache[str, int] = TTLCache(1024, cache_seconds)
         self.round_trips: Counter[str] = Counter()  # by kind: for tests and benches
 
@@ -104,17 +101,20 @@ class DicomwebStore:
 
     def check(self, instance: StoredInstance) -> None:
         uid = instance.sop_instance_uid
-        if self._take_confirmation(uid):
+        if self._confirmations.take(uid):
+            return
+        if self._parking.free():
+            # The fetch open() will need anyway: its answer is the check.
+            self._parking.park(uid, self._fetch(instance))
             return
         again = self._query_instance(uid, remember=False)
-        self._take_confirmation(uid)
+        self._confirmations.take(uid)
         if again is None or again.location != instance.location:
             self._instances.discard(uid)
             raise InstanceGone("the archive no longer has the document")
-        self._note_study(instance.study_uid)
 
     def open(self, instance: StoredInstance) -> BinaryIO:
-        part = self._fetch(instance)
+        part = self._parking.take(instance.sop_instance_uid) or self._fetch(instance)
         try:
             announced = part.announced_syntax
             prefix, syntax = read_meta(part.read)
@@ -134,16 +134,22 @@ class DicomwebStore:
 
     def header(self, instance: StoredInstance) -> Dataset:
         uid = instance.sop_instance_uid
-        ds = self._headers.get(uid)
-        if ds is not None:
-            self._headers.discard(uid)  # handed out once: the caller may change it
-            return ds
-        part = self._fetch(instance)
+        known = self._header_bytes.get(uid)
+        if known is not None:
+            return header_from_stream(io.BytesIO(known).read).dataset
+        part = self._parking.take(uid) or self._fetch(instance)
         try:
-            ds, _, _ = header_from_stream(part.read)
-        finally:
+            found = header_from_stream(part.read)
+        except BaseException:
             part.close()
-        return ds
+            raise
+        self._header_bytes.put(uid, found.prefix[:found.length])
+        if self._parking.free():
+            part.unread(found.prefix)
+            self._parking.park(uid, part)
+        else:
+            part.discard()
+        return found.dataset
 
     def health(self) -> dict[str, object]:
         started = time.monotonic()
@@ -164,24 +170,6 @@ class DicomwebStore:
 
     def close(self) -> None:
         self.client.close()
-
-    # -- confirmations ---------------------------------------------------------------------------
-    # Retrieval looks a document up, then checks it, on one thread, before the response starts.
-    # The check is free when that lookup (or the study query it made) just heard from the archive;
-    # a lookup answered from the cache confirms nothing, so an archive that went away since is
-    # found out per document instead of in the middle of the response.
-    def _confirm(self, uids: list[str]) -> None:
-        fresh = getattr(self._confirmed, "uids", None)
-        now = time.monotonic()
-        if fresh is None or len(fresh) > 4 * len(uids) + 10000:
-            fresh = self._confirmed.uids = {}
-        for uid in uids:
-            fresh[uid] = now
-
-    def _take_confirmation(self, uid: str) -> bool:
-        fresh = getattr(self._confirmed, "uids", None) or {}
-        when = fresh.pop(uid, None)
-        return when is not None and time.monotonic() - when < _CHECK_WINDOW
 
     # -- QIDO-RS -----------------------------------------------------------------------------------
     def _query(self, path: str, params: dict[str, str]) -> list[dict]:
@@ -214,14 +202,14 @@ class DicomwebStore:
         found = [i for i in map(self._instance_of, items) if i is not None and i.sop_instance_uid == uid]
         if not found:
             return None
-        self._confirm([uid])
+        self._confirmations.add([uid])
         if remember:
             self._instances.put(uid, found[0])
         return found[0]
 
     def _note_study(self, study_uid: str) -> None:
-        """On the second instance of a study looked up (or checked) one by one, list the whole
-        study: one query answers, and confirms, the rest of the burst."""
+        """On the second instance of a study looked up one by one, list the whole study: one
+        query answers the rest of the burst."""
         count = (self._study_lookups.get(study_uid) or 0) + 1
         self._study_lookups.put(study_uid, 0 if count >= 2 else count)
         if count < 2:
@@ -233,13 +221,13 @@ class DicomwebStore:
             log.info("study-level query failed (%s); looking instances up one by one", type(exc).__name__)
             return
         listed = [inst for inst in map(self._instance_of, items) if inst is not None and inst.study_uid == study_uid]
-        self._confirm([inst.sop_instance_uid for inst in listed])
+        self._confirmations.add([inst.sop_instance_uid for inst in listed])
         for inst in listed:
             if self._instances.get(inst.sop_instance_uid) is None:
                 self._instances.put(inst.sop_instance_uid, inst)
 
     # -- WADO-RS -----------------------------------------------------------------------------------
-    def _fetch(self, instance: StoredInstance, accept: str = AS_STORED) -> _PartStream:
+    def _fetch(self, instance: StoredInstance, accept: str = AS_STORED) -> PartStream:
         self.round_trips["wado"] += 1
         resp = self.client.get(f"{self.url}/{instance.location}", stream=True,
                                headers={"Accept": accept, "Accept-Encoding": "identity"})
@@ -250,112 +238,37 @@ class DicomwebStore:
         try:
             reader = MultipartReader(resp.raw.read, boundary_of(resp.headers.get("Content-Type", "")),
                                      chunk_size=self.chunk_size)
-            stream = _PartStream(resp, reader)
+            stream = PartStream(resp, reader)
         except BaseException:
             resp.close()
             raise
         stream.start()
-        self._confirm([instance.sop_instance_uid])
+        self._confirmations.touch()
         return stream
 
     def _learn_transfer_syntax(self, instance: StoredInstance) -> str:
-        """Start fetching the object and read its header: the transfer syntax is remembered, the
-        header kept a moment for the :meth:`header` call that Anonymize will make next."""
+        """Start fetching the object and read its header: the transfer syntax is remembered, and
+        the header's bytes for the :meth:`header` call Anonymize makes; the answer is parked for
+        the :meth:`open` that follows when this thread has room for it."""
         part = self._fetch(instance)
         try:
-            ds, _, _ = header_from_stream(part.read)
-            syntax = str(ds.file_meta.get("TransferSyntaxUID", "")) if hasattr(ds, "file_meta") else ""
+            found = header_from_stream(part.read)
+            meta = getattr(found.dataset, "file_meta", None)
+            syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
             if part.announced_syntax and part.announced_syntax != syntax:
                 raise ArchiveAnswerError("the archive announced another transfer syntax than the object's own")
             if not is_valid_uid(syntax):
                 raise ArchiveAnswerError("the archive's object has no valid transfer syntax in its file meta")
-            part.finish(drain_limit=_DRAIN_LIMIT)
-        finally:
+        except BaseException:
             part.close()
-        self._syntaxes.put(instance.sop_instance_uid, syntax)
-        self._headers.put(instance.sop_instance_uid, ds)
+            raise
+        uid = instance.sop_instance_uid
+        if self._parking.free():
+            part.unread(found.prefix)
+            self._parking.park(uid, part)
+        else:
+            part.discard()
+        self._syntaxes.put(uid, syntax)
+        self._header_bytes.put(uid, found.prefix[:found.length])
+        self._confirmations.add([uid])
         return syntax
-
-
-class _PartStream(io.RawIOBase):
-    """The body of the first part of a WADO-RS answer. Closing it returns the connection to the
-    pool when the answer was read to its end, and drops the connection otherwise."""
-
-    def __init__(self, resp: requests.Response, reader: MultipartReader) -> None:
-        super().__init__()
-        self._resp = resp
-        self._reader = reader
-        self._pending = b""
-        self._done = False
-        self.announced_syntax = ""
-
-    def start(self) -> None:
-        headers = self._guard(self._reader.next_part)
-        if headers is None:
-            self.close()
-            raise InstanceGone("the archive answered with no object")
-        if headers.get_content_type() != "application/dicom":
-            self.close()
-            raise ArchiveAnswerError("the archive's answer part is not application/dicom")
-        syntax = headers.get_param("transfer-syntax")
-        self.announced_syntax = syntax if isinstance(syntax, str) and syntax != "*" else ""
-
-    def _guard(self, call, *args):
-        from urllib3.exceptions import HTTPError as Urllib3Error
-        from urllib3.exceptions import ProtocolError, ReadTimeoutError
-
-        try:
-            return call(*args)
-        except ReadTimeoutError:
-            raise ArchiveTimeout("the archive stopped sending within the timeout") from None
-        except ProtocolError:
-            raise ArchiveAnswerError("the archive's answer broke off") from None
-        except (Urllib3Error, ConnectionError):
-            raise ArchiveUnavailable("the connection to the archive failed") from None
-
-    def readable(self) -> bool:
-        return True
-
-    def unread(self, data: bytes) -> None:
-        self._pending = data + self._pending
-
-    def read(self, size: int = -1) -> bytes:
-        if self._pending:
-            n = len(self._pending) if size is None or size < 0 else size
-            out, self._pending = self._pending[:n], self._pending[n:]
-            return out
-        if self._done:
-            return b""
-        data = self._guard(self._reader.read, size if size is not None and size >= 0 else -1)
-        if not data:
-            self._done = True
-        return data
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
-
-    def finish(self, *, drain_limit: int) -> None:
-        """Read the rest when little is left, so the connection can serve the next request."""
-        length = self._resp.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) <= drain_limit:
-            self._guard(self._reader.drain)
-            self._done = True
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            if self._done and self._reader.finished:
-                self._resp.raw.release_conn()
-            elif self._done:
-                try:
-                    self._guard(self._reader.drain)
-                    self._resp.raw.release_conn()
-                except OSError:
-                    self._resp.close()
-            else:
-                self._resp.close()
-        finally:
-            super().close()

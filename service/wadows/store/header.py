@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import io
 import struct
+from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
 from pydicom.dataelem import DataElement
@@ -33,6 +34,8 @@ class HeaderUnreadable(OSError):
 
 
 def _parse(fp: BinaryIO) -> tuple[Dataset, int | None]:
+    """The data set read up to a pixel data element, and that element's tag (None if none);
+    ``fp`` is left at the start of that element."""
     stopped: list[int] = []
 
     def at_pixels(tag, vr, length) -> bool:
@@ -60,10 +63,17 @@ def header_from_file(fp: BinaryIO) -> Dataset:
     return _marked(ds, pixel_tag)
 
 
-def header_from_stream(read: Callable[[int], bytes]) -> tuple[Dataset, bytes, bool]:
+@dataclass(frozen=True)
+class StreamHeader:
+    dataset: Dataset
+    prefix: bytes  # everything read from the stream, to hand the object on
+    ended: bool    # the stream ended within the prefix
+    length: int    # prefix[:length] parses to the same header again (pixel data element header included)
+
+
+def header_from_stream(read: Callable[[int], bytes]) -> StreamHeader:
     """From a non-seekable stream: reads a growing prefix until the header is whole (the pixel
-    data tag reached, or the end of the object). Returns (header, the bytes read, whether the
-    stream ended), so the caller can still hand the object on."""
+    data tag reached, or the end of the object)."""
     prefix = bytearray()
     want = _FIRST_READ
     ended = False
@@ -74,14 +84,17 @@ def header_from_stream(read: Callable[[int], bytes]) -> tuple[Dataset, bytes, bo
                 prefix += piece
             else:
                 ended = True
+        fp = io.BytesIO(prefix)
         try:
-            ds, pixel_tag = _parse(io.BytesIO(prefix))
+            ds, pixel_tag = _parse(fp)
         except (InvalidDicomError, EOFError, ValueError, struct.error, NotImplementedError) as exc:
             if ended:
                 raise HeaderUnreadable(f"unreadable DICOM header ({type(exc).__name__})") from None
             ds, pixel_tag = None, None
         if ds is not None and (pixel_tag is not None or ended):
-            return _marked(ds, pixel_tag), bytes(prefix), ended
+            # The element's tag, VR and length (12 bytes at most) make the marker on a re-read.
+            length = min(fp.tell() + 12, len(prefix)) if pixel_tag is not None else len(prefix)
+            return StreamHeader(_marked(ds, pixel_tag), bytes(prefix), ended, length)
         if want >= _MAX_HEADER:
             raise HeaderUnreadable("the DICOM header is larger than 64 MB")
         want *= 4

@@ -76,13 +76,17 @@ class ArchiveClient:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(1, settings.pool_size), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        # Passed with every request: a session-level value loses to $REQUESTS_CA_BUNDLE (requests #3829).
+        # Passed with every request: a session-level value loses to $REQUESTS_CA_BUNDLE (requests #3829)
+        # where the environment is trusted.
         self._verify: bool | str = settings.ca_bundle or settings.verify
         if settings.token:
             self.session.auth = _BearerAuth(settings.token)
         elif settings.username:
             self.session.auth = (settings.username, settings.password)
         self.session.headers["User-Agent"] = "wadows"
+        # No proxy, netrc or CA bundle from the environment: the archive is reached as configured,
+        # and looking the environment up costs more than a small query on every request.
+        self.session.trust_env = False
         self.timeout = (settings.connect_timeout, settings.read_timeout)
         self._down_until = 0.0
         self._lock = threading.Lock()
