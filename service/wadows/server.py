@@ -38,8 +38,8 @@ def _open_dicomweb(config: Config) -> Backend:
     from .store.http import without_credentials
 
     try:
-        # Every server thread may be fetching at once, plus lookups for the next request.
-        store = DicomwebStore.from_config(config.dicomweb, pool_size=config.server.threads + 4,
+        # Every server thread may hold a fetch for the next document while streaming another.
+        store = DicomwebStore.from_config(config.dicomweb, pool_size=2 * config.server.threads + 4,
                                           chunk_size=config.server.chunk_size)
     except (OSError, ValueError) as exc:
         raise SystemExit(f"wadows: [dicomweb] configuration: {exc}") from None

@@ -12,7 +12,7 @@ import pytest
 
 from support.stub_archive import stub_archive
 from wadows.samples import generate_samples
-from wadows.store.dicomweb import DicomwebStore
+from wadows.store.dicomweb import ARCHIVE_DEFAULT, AS_STORED, DicomwebStore
 from wadows.store.errors import ArchiveAnswerError, ArchiveTimeout, ArchiveUnavailable, InstanceGone
 from wadows.store.http import ArchiveClient, HttpSettings
 from wadows.store.perthread import IN_TOUCH_SECONDS
@@ -225,3 +225,14 @@ def test_streaming_an_instance_leaves_no_confirmation_behind(stub, files):
     time.sleep(IN_TOUCH_SECONDS + 0.05)  # the next request, not the rest of this one's burst
     with pytest.raises(InstanceGone):
         store.check(store.lookup(ds.SOPInstanceUID))
+
+
+def test_an_archive_without_transfer_syntax_star_is_asked_for_its_default(stub, files):
+    stub.behaviour.refuse_as_stored = True
+    store = _store(stub.url)
+    path = files[0]
+    inst = _looked_up_elsewhere(store, _meta(path).SOPInstanceUID)
+    with store.open(inst) as f:
+        assert f.read() == path.read_bytes()  # the stub's default is the stored object
+    wado = [a for a in stub.behaviour.accept if a.startswith("multipart/related")]
+    assert wado == [AS_STORED, ARCHIVE_DEFAULT, ARCHIVE_DEFAULT]  # asked once, then remembered

@@ -41,8 +41,10 @@ class Behaviour:
     announce_syntax: str | None = None  # transfer-syntax parameter on the part
     with_available_ts: bool = False  # QIDO answers AvailableTransferSyntaxUID
     chunked: bool = False         # WADO-RS body in chunked transfer coding
+    refuse_as_stored: bool = False  # WADO-RS: 406 for transfer-syntax=*
     requests: list[str] = field(default_factory=list)  # "METHOD path?query", in order
     auth: list[str | None] = field(default_factory=list)  # Authorization header of each request
+    accept: list[str | None] = field(default_factory=list)  # Accept header of each request
 
 
 def stub_instances(paths: list[Path]) -> list[StubInstance]:
@@ -92,6 +94,7 @@ class StubArchive:
         b = self.behaviour
         b.requests.append(f"GET {h.path}")
         b.auth.append(h.headers.get("Authorization"))
+        b.accept.append(h.headers.get("Accept"))
         if b.delay:
             time.sleep(b.delay)
         if b.busy > 0:
@@ -113,6 +116,8 @@ class StubArchive:
             inst = self.instances.get(path[5])
             if inst is None or inst.study != path[1] or inst.series != path[3]:
                 return self._plain(h, 404, b"")
+            if b.refuse_as_stored and "transfer-syntax=*" in h.headers.get("Accept", ""):
+                return self._plain(h, 406, b"")
             return self._multipart(h, inst)
         return self._plain(h, 404, b"")
 

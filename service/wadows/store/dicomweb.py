@@ -43,6 +43,7 @@ log = logging.getLogger("wadows.archive")
 DICOM_JSON = "application/dicom+json"
 # PS3.18 §8.7.3.5.2: "*" asks for the object in the syntax it is stored in.
 AS_STORED = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+ARCHIVE_DEFAULT = 'multipart/related; type="application/dicom"'
 _STUDY_UID, _SERIES_UID, _SOP_CLASS_UID, _SOP_INSTANCE_UID = "0020000D", "0020000E", "00080016", "00080018"
 _AVAILABLE_TS = "00083002"
 
@@ -63,6 +64,7 @@ class DicomwebStore:
         self.url = url.rstrip("/")
         self.client = client
         self.chunk_size = chunk_size
+        self._accept = AS_STORED
         self._instances: TTLCache[str, StoredInstance] = TTLCache(cache_size, cache_seconds)
         self._syntaxes: TTLCache[str, str] = TTLCache(cache_size, cache_seconds)
         self._confirmations = Confirmations()
@@ -227,10 +229,21 @@ class DicomwebStore:
                 self._instances.put(inst.sop_instance_uid, inst)
 
     # -- WADO-RS -----------------------------------------------------------------------------------
-    def _fetch(self, instance: StoredInstance, accept: str = AS_STORED) -> PartStream:
+    def _fetch(self, instance: StoredInstance) -> PartStream:
         self.round_trips["wado"] += 1
-        resp = self.client.get(f"{self.url}/{instance.location}", stream=True,
-                               headers={"Accept": accept, "Accept-Encoding": "identity"})
+        url = f"{self.url}/{instance.location}"
+        resp = self.client.get(url, stream=True, ok=(200, 406),
+                               headers={"Accept": self._accept, "Accept-Encoding": "identity"})
+        if resp.status_code == 406 and self._accept == AS_STORED:
+            # An archive that cannot send "as stored" sends its default syntax; the transfer syntax
+            # is then learned from those bytes, the same ones open() will get.
+            resp.close()
+            log.warning("the archive does not offer transfer-syntax=*; asking for its default syntax")
+            self._accept = ARCHIVE_DEFAULT
+            resp = self.client.get(url, stream=True, headers={"Accept": self._accept, "Accept-Encoding": "identity"})
+        if resp.status_code == 406:
+            resp.close()
+            raise ArchiveAnswerError("the archive cannot send the object as application/dicom")
         if resp.status_code in (404, 410):
             resp.close()
             self._instances.discard(instance.sop_instance_uid)
