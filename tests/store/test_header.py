@@ -35,7 +35,7 @@ def _image(path: Path, syntax: str, *, big_header: int = 0, rows: int = 4) -> Pa
         ds.ReferencedImageSequence = [Dataset() for _ in range(big_header // 100)]
         for item in ds.ReferencedImageSequence:
             item.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-            item.ReferencedSOPInstanceUID = "2.25." + "1" * 60
+            item.ReferencedSOPInstanceUID = "2.25." + "1" * 59
     ds.Rows = ds.Columns = rows
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"

@@ -82,6 +82,7 @@ def test_basic_and_bearer_credentials_are_sent(stub, tmp_path):
         secret_from("inline", str(tmp_path / "pw"))
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_tls_is_verified_by_default_and_a_ca_bundle_is_honoured(tmp_path):
     if openssl_missing():
         pytest.skip(openssl_missing())
