@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 # Debian packages the tests and benches use; installed only when missing and we are root.
-APT_PACKAGES ?= dicom3tools dcmtk nginx-light jaxws default-jdk-headless gsoap libgsoap-dev
+APT_PACKAGES ?= dicom3tools dcmtk libgdcm-tools nginx-light jaxws default-jdk-headless gsoap libgsoap-dev \
+                orthanc orthanc-dicomweb docker-compose openssl
 
 .PHONY: run test bench venv sysdeps clean
 
@@ -44,6 +45,8 @@ test: $(STAMP) sysdeps interop-deps
 
 bench: $(STAMP) sysdeps
 	$(PY) bench/run.py
+	$(PY) bench/deid.py
+	$(PY) bench/orthanc.py
 
 clean:
 	rm -rf $(VENV) build dist service/*.egg-info .pytest_cache

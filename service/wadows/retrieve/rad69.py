@@ -22,6 +22,7 @@ from ..deid import DeidentificationRefused
 from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
 from ..store.base import Backend, StoredInstance
+from ..store.errors import ArchiveAnswerError, ArchiveDenied, ArchiveUnavailable
 from . import transfer
 from .errors import ErrorCode
 from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveRequest, RetrieveResult
@@ -98,8 +99,8 @@ class ImagingDocumentSource:
             return error(ErrorCode.INVALID_PARAMETER_VALUE, "studyInstanceUID or seriesInstanceUID is not a valid DICOM UID")
         try:
             instance = self.backend.lookup(doc.document_unique_id)
-        except OSError:
-            return error(ErrorCode.NOT_IMMEDIATELY_AVAILABLE, "The archive could not be reached to look the document up")
+        except OSError as exc:
+            return error(*_unavailable(exc))
         if instance is None:
             return error(ErrorCode.XDS_DOCUMENT_UNIQUE_ID_ERROR, "urn:dicom:wado:0017: no such document (SOP Instance UID unknown)")
         if instance.study_uid != doc.study_uid or instance.series_uid != doc.series_uid:
@@ -111,8 +112,8 @@ class ImagingDocumentSource:
             # then is the header worth reading.
             try:
                 header = self.backend.header(instance)
-            except OSError:
-                return error(ErrorCode.NO_LONGER_AVAILABLE, "The document is indexed but can no longer be read")
+            except OSError as exc:
+                return error(*_unavailable(exc))
             if "PixelData" not in header and "FloatPixelData" not in header and "DoubleFloatPixelData" not in header:
                 target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, request.transfer_syntaxes,
                                                          has_pixel_data=False)
@@ -123,8 +124,8 @@ class ImagingDocumentSource:
             self.backend.check(instance)
             if anonymize and header is None:
                 header = self.backend.header(instance)
-        except OSError:
-            return error(ErrorCode.NO_LONGER_AVAILABLE, "The document is indexed but can no longer be read")
+        except OSError as exc:
+            return error(*_unavailable(exc))
         if not anonymize:
             return DocumentResult(
                 repository_unique_id=doc.repository_unique_id,
@@ -168,6 +169,18 @@ class ImagingDocumentSource:
                     spool.write(piece)
                 spool.seek(0)
                 yield from transfer.stream_as(spool, out.transfer_syntax_uid, target_ts, chunk_size=chunk)
+
+
+def _unavailable(exc: OSError) -> tuple[ErrorCode, str]:
+    """The code for a backend failure, by what failed (store/errors.py); the text is ours, never the
+    exception's, which could name a path or what an archive said."""
+    if isinstance(exc, ArchiveUnavailable):
+        return ErrorCode.NOT_IMMEDIATELY_AVAILABLE, "The archive holding the document cannot be reached now; try again later"
+    if isinstance(exc, ArchiveDenied):
+        return ErrorCode.XDS_REPOSITORY_ERROR, "The archive refused this server's credentials"
+    if isinstance(exc, ArchiveAnswerError):
+        return ErrorCode.PROCESSING_FAILURE, "The archive's answer for this document could not be used"
+    return ErrorCode.NO_LONGER_AVAILABLE, "The document is indexed but can no longer be read"
 
 
 class _CallerView:
