@@ -148,3 +148,32 @@ def test_switched_off_answers_0002(corpus, key_file, tmp_path):
     for d in docs:  # @location: what the client sent, and only that
         wire = wire.replace(d.sop.encode(), b"")
     assert not scan_bytes(wire, corpus, allowed=allowed_for(()))
+
+
+def _caller_config(key_file, tmp_path) -> str:
+    from wadows.security.passwords import hash_password
+
+    hashed = hash_password("partner-password", "pbkdf2-sha256", iterations=100_000)
+    return _config(key_file) + (
+        '[auth]\nanonymous = "deny"\n[[auth.callers]]\nname = "partner"\n'
+        f'password_hash = "{hashed}"\naccess = "anonymized"\n')
+
+
+def test_an_anonymized_only_caller_gets_nothing_planted_without_asking(corpus, key_file, tmp_path):
+    """The policy, not the request, decides: no Anonymize element anywhere, every syntax on offer."""
+    docs = _docs(corpus, anonymize=None)
+    body = request_xml(docs, (ExplicitVRLittleEndian, RLELossless, ImplicitVRLittleEndian))
+    with served(corpus.root, tmp_path, _caller_config(key_file, tmp_path), name="policy") as proc:
+        r = requests.post(proc.url, data=body, headers={"Content-Type": "application/soap+xml"},
+                          auth=("partner", "partner-password"), timeout=120)
+        denied = requests.post(proc.url, data=body, headers={"Content-Type": "application/soap+xml"}, timeout=60)
+        log = proc.log_bytes()
+    resp = parse_response(r.headers["Content-Type"], r.content)
+    assert resp.status == "Success" and len(resp.documents()) == len(corpus.objects)
+    assert all(pydicom.dcmread(io.BytesIO(d)).PatientIdentityRemoved == "YES" for _, d in resp.documents())
+    wire = _wire(r)
+    assert not scan_bytes(wire, corpus, allowed=allowed_for(())), "planted value in a forced-anonymized response"
+    assert not [u for u in _originals(corpus) if u in wire]
+    assert denied.status_code == 401 and b"DICM" not in denied.content
+    assert b'"caller": "partner"' in log and b'"anonymized": true' in log
+    assert not scan_bytes(log, corpus, allowed=allowed_for(())) and b"partner-password" not in log
