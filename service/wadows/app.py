@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from .config import Config
+from .memory import release_free_memory
 from .retrieve.anonymize import Anonymizers
 from .retrieve.model import RetrieveResult
 from .retrieve.rad69 import ImagingDocumentSource
@@ -28,6 +29,8 @@ log = logging.getLogger("wadows")
 access_log = logging.getLogger("wadows.access")
 
 ENDPOINT = "/wado-ws"
+# Trimming costs about a millisecond: worth it after big responses, not after each small one.
+_TRIM_AFTER_BYTES = 4 << 20
 UNDERSTOOD_HEADERS = wsa.WSA_HEADERS | wsse.SECURITY_HEADERS
 
 StartResponse = Callable[..., object]
@@ -213,6 +216,8 @@ class WadoWsApp:
             log.exception("response aborted while streaming")
             raise
         finally:
+            if sent >= _TRIM_AFTER_BYTES:
+                release_free_memory()
             if self.config.log.access_log:
                 access_log.info(json.dumps({
                     "caller": ex.caller, "anonymized": ex.anonymized,
