@@ -149,7 +149,7 @@ class WadoWsApp:
             elif media == "application/soap+xml":
                 http_action = mtom.content_type_param(content_type, "action")
             elif media == "text/xml":
-                raise SoapFault(faults.VERSION_MISMATCH, "SOAP 1.1 (text/xml) is not supported; send SOAP 1.2 (application/soap+xml)")
+                return self._soap11(start_response, ex)
             else:
                 raise faults.sender(f"Unsupported Content-Type '{media[:100]}'; send application/soap+xml or multipart/related (MTOM)",
                                     http_status="415 Unsupported Media Type")
@@ -190,6 +190,15 @@ class WadoWsApp:
         ex.documents_requested = len(result.documents) + len(result.errors)
         start_response("200 OK", [("Content-Type", ctype)])
         return self._logged(chunks, ex)
+
+    def _soap11(self, start_response: StartResponse, ex: _Exchange) -> Iterable[bytes]:
+        """SOAP 1.1's HTTP binding sends faults with 500; the fault itself says the client is at fault."""
+        body = faults.soap11_version_mismatch(
+            "SOAP 1.1 (text/xml) is not supported; send SOAP 1.2 (application/soap+xml), see the WSDL")
+        ex.http_status = "500 Internal Server Error"
+        ex.fault = faults.VERSION_MISMATCH
+        start_response(ex.http_status, [("Content-Type", faults.SOAP11_CONTENT_TYPE), ("Content-Length", str(len(body)))])
+        return self._logged([body], ex)
 
     def _fault(self, start_response: StartResponse, fault: SoapFault, ex: _Exchange,
                relates_to: str | None = None, extra_headers: list[tuple[str, str]] | None = None) -> Iterable[bytes]:

@@ -14,6 +14,8 @@ from lxml import etree
 from .ns import SOAP12, WSA, q
 
 SOAP12_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP11_CONTENT_TYPE = "text/xml; charset=utf-8"
 
 # Values of env:Code/env:Value (SOAP 1.2 Part 1 §5.4.6).
 SENDER = "Sender"
@@ -80,4 +82,20 @@ def fault_envelope(fault: SoapFault, *, relates_to: str | None = None, message_i
     text = etree.SubElement(reason, q(SOAP12, "Text"))
     text.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
     text.text = fault.reason
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+def soap11_version_mismatch(reason: str) -> bytes:
+    """What a SOAP 1.2 node answers a SOAP 1.1 message (SOAP 1.2 Part 1, Appendix A): a SOAP 1.1
+    VersionMismatch fault, which a 1.1 toolkit (suds, node-soap by default) can read and show, carrying
+    an env:Upgrade header that names the envelope we do support. A SOAP 1.2 fault would reach such a
+    client only as "400 Bad Request"."""
+    env = etree.Element(q(SOAP11, "Envelope"), nsmap={"env": SOAP11})
+    header = etree.SubElement(env, q(SOAP11, "Header"))
+    upgrade = etree.SubElement(header, q(SOAP12, "Upgrade"), nsmap={"upg": SOAP12})
+    supported = etree.SubElement(upgrade, q(SOAP12, "SupportedEnvelope"), nsmap={"ns1": SOAP12})
+    supported.set("qname", "ns1:Envelope")
+    fault = etree.SubElement(etree.SubElement(env, q(SOAP11, "Body")), q(SOAP11, "Fault"))
+    etree.SubElement(fault, "faultcode").text = "env:VersionMismatch"
+    etree.SubElement(fault, "faultstring").text = reason
     return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
