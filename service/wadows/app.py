@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .config import Config
@@ -78,7 +81,7 @@ class WadoWsApp:
                                   [("Allow", "GET, POST")])
             return self._text(start_response, "404 Not Found", "not found\n")
         except Exception:  # never an HTML page or a traceback to the client
-            log.exception("unexpected failure on %s %s", method, path)
+            log_failure("unexpected failure on %s %s" % (method, path[:64]))
             fault = SoapFault(faults.RECEIVER, "Internal processing failure")
             return self._fault(start_response, fault, _Exchange())
 
@@ -222,7 +225,7 @@ class WadoWsApp:
         except Exception:
             # Headers are gone already: the only honest signal left is to cut the connection short.
             outcome = "aborted"
-            log.exception("response aborted while streaming")
+            log_failure("response aborted while streaming")
             raise
         finally:
             if sent >= _TRIM_AFTER_BYTES:
@@ -235,6 +238,16 @@ class WadoWsApp:
                     "documents_returned": ex.documents_returned, "bytes": sent, "outcome": outcome,
                     "ms": round((time.monotonic() - ex.started) * 1000, 1),
                 }))
+
+
+def log_failure(what: str) -> None:
+    """Log the exception being handled by its type and where it was raised, never its message or
+    arguments: those may quote a value from an object (a name, a UID, a path in the store), and the
+    request may have been an anonymized one."""
+    exc = sys.exc_info()[1]
+    frames = traceback.extract_tb(exc.__traceback__) if exc is not None else []
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
+    log.error("%s: %s at %s", what, type(exc).__name__ if exc is not None else "?", where or "?")
 
 
 def create_app(config: Config, backend: Backend) -> WadoWsApp:
@@ -256,8 +269,6 @@ def anonymizers_from(config: Config) -> Anonymizers | None:
     once here, so a missing or malformed key stops the server at start, not a request later."""
     if not config.deid.enabled:
         return None
-    from pathlib import Path
-
     from .deid import load_key, load_rules
     from .retrieve.anonymize import Anonymizers
 

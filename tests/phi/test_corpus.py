@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pydicom
@@ -104,12 +103,9 @@ def test_references_point_at_corpus_objects(corpus):
         assert resolve(ds, ref.path).value == corpus.objects[ref.target].uid(ref.attribute)
 
 
-def test_deterministic_for_a_seed_and_fast(tmp_path):
-    started = time.perf_counter()
+def test_deterministic_for_a_seed(tmp_path):
     one = build_corpus(tmp_path / "one", seed=7)
-    elapsed = time.perf_counter() - started
     two = build_corpus(tmp_path / "two", seed=7)
     other = build_corpus(tmp_path / "other", seed=8)
     assert [p.read_bytes() for p in one.files()] == [p.read_bytes() for p in two.files()]
     assert {pv.value for pv in one.values}.isdisjoint({pv.value for pv in other.values if pv.kind == TEXT})
-    assert elapsed < 5

@@ -14,6 +14,7 @@ DocumentUniqueId as @location) and never a value read from the object.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Iterator
@@ -30,6 +31,8 @@ from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveReque
 if TYPE_CHECKING:
     from ..deid import Deidentifier
     from .anonymize import Anonymizers
+
+log = logging.getLogger("wadows")
 
 DICOM_MIME = "application/dicom"
 # A de-identified object that must still change transfer syntax is spooled: memory up to this, then disk.
@@ -121,9 +124,11 @@ class ImagingDocumentSource:
             return error(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "None of the requested transfer syntaxes can be produced for this document")
         try:
             # Fail here, per document, rather than cutting the response short once it has started.
-            self.backend.check(instance)
+            # A header read is itself that check (one open, or one archive fetch, not two).
             if anonymize and header is None:
                 header = self.backend.header(instance)
+            elif header is None:
+                self.backend.check(instance)
         except OSError as exc:
             return error(*_unavailable(exc))
         if not anonymize:
@@ -142,6 +147,9 @@ class ImagingDocumentSource:
             return error(ErrorCode.UNABLE_TO_ANONYMIZE,
                          "This document cannot be de-identified under the server's profile and options "
                          "(for example burned-in annotation with no pixel cleaning rule)")
+        except Exception as exc:  # a header the engine cannot read: this document fails, not the request
+            log.error("de-identification decision failed (%s)", type(exc).__name__)  # never its message
+            return error(ErrorCode.UNABLE_TO_ANONYMIZE, "This document's header could not be de-identified")
         return DocumentResult(
             repository_unique_id=doc.repository_unique_id,
             document_unique_id=new.sop_instance_uid,

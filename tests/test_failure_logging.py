@@ -1,0 +1,112 @@
+"""Failures are logged by type and place, never by message: an exception raised while serving an
+object may quote a value from it, and the request may be an anonymized one."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pydicom
+import pytest
+
+from support.rad69 import Doc, parse_response, request_xml
+from wadows.app import create_app
+from wadows.config import load_config
+from wadows.store.filestore import FileStore
+
+PLANTED = "DOE^JANE QZSECRET 1.2.999.31415.7"
+
+
+class Poisoned:
+    """The sample store, with one way to fail chosen by the test."""
+
+    def __init__(self, store: FileStore, fail: str) -> None:
+        self.store, self.fail = store, fail
+
+    def lookup(self, uid):
+        return self.store.lookup(uid)
+
+    def check(self, instance):
+        self.store.check(instance)
+
+    def header(self, instance):
+        ds = self.store.header(instance)
+        if self.fail == "header":
+            del ds.SOPInstanceUID  # the engine refuses such an object
+        return ds
+
+    def open(self, instance):
+        data = self.store.open(instance).read()
+        if self.fail != "stream":
+            return io.BytesIO(data)
+
+        class Breaking(io.BytesIO):
+            def read(self, n=-1):
+                if self.tell() > 200:
+                    raise ValueError(f"cannot read {PLANTED}")
+                return super().read(n)
+
+        return Breaking(data)
+
+    def health(self):
+        return {"ok": True}
+
+
+def _call(app, body: bytes):
+    out = {}
+
+    def start_response(status, headers, exc_info=None):
+        out["status"], out["headers"] = status, dict(headers)
+
+    chunks = []
+    try:
+        for chunk in app({"REQUEST_METHOD": "POST", "PATH_INFO": "/wado-ws", "CONTENT_TYPE": "application/soap+xml",
+                          "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}, start_response):
+            chunks.append(chunk)
+    except ValueError:
+        out["aborted"] = True
+    return out, b"".join(chunks)
+
+
+@pytest.fixture
+def app_for(sample_store, tmp_path):
+    def make(fail: str):
+        config = load_config(None, store__path=str(sample_store), store__index=str(tmp_path / "i.sqlite"),
+                             auth__anonymous="identified")
+        return create_app(config, Poisoned(FileStore(sample_store, tmp_path / "i.sqlite"), fail)), config
+    return make
+
+
+def _request(sample_instances, config, anonymize="yes"):
+    inst = next(i for i in sample_instances if "PixelData" in pydicom.dcmread(i.path, stop_before_pixels=False))
+    return request_xml([Doc(inst.study, inst.series, inst.sop, config.source.repository_unique_id, anonymize)],
+                       [inst.transfer_syntax])
+
+
+@pytest.mark.parametrize("how", ["refused", "engine-error"])
+def test_a_header_the_engine_cannot_handle_is_0001_and_logged_without_values(app_for, sample_instances, caplog,
+                                                                              monkeypatch, how):
+    app, config = app_for("header" if how == "refused" else "none")
+    if how == "engine-error":
+        def broken(self, header):
+            raise ValueError(f"unexpected value {PLANTED}")
+
+        monkeypatch.setattr("wadows.deid.engine.Deidentifier.decide", broken)
+    with caplog.at_level(logging.DEBUG):
+        out, body = _call(app, _request(sample_instances, config))
+    resp = parse_response(out["headers"]["Content-Type"], body)
+    assert out["status"].startswith("200") and [e["errorCode"] for e in resp.errors] == ["urn:dicom:wado:0001"]
+    assert PLANTED.encode() not in body and "QZSECRET" not in caplog.text and "DOE" not in caplog.text
+    if how == "engine-error":
+        assert "ValueError" in caplog.text
+
+
+def test_a_failure_mid_stream_is_logged_by_type_and_place_only(app_for, sample_instances, caplog):
+    for anonymize in ("yes", None):
+        app, config = app_for("stream")
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG):
+            out, _ = _call(app, _request(sample_instances, config, anonymize))
+        assert out.get("aborted"), "the connection must be cut, not the response completed"
+        assert "ValueError" in caplog.text and "response aborted" in caplog.text
+        assert "QZSECRET" not in caplog.text and "DOE" not in caplog.text and "31415" not in caplog.text
