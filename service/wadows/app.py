@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from . import filespan
 from .config import Config
 from .memory import release_free_memory
 from .retrieve.anonymize import Anonymizers
@@ -180,13 +181,17 @@ class WadoWsApp:
         except SoapFault as fault:
             ex.fault = fault.code
             return self._fault(start_response, fault, ex, addr.message_id)
-        return self._respond(start_response, result, op.response_action, addr.message_id, ex)
+        return self._respond(start_response, result, op.response_action, addr.message_id, ex,
+                             spans=bool(environ.get(filespan.ENVIRON_KEY)))
 
     def _respond(self, start_response: StartResponse, result: RetrieveResult, action: str,
-                 relates_to: str | None, ex: _Exchange) -> Iterable[bytes]:
+                 relates_to: str | None, ex: _Exchange, spans: bool = False) -> Iterable[bytes]:
         body_el, attachments = responses.retrieve_document_set_response(result)
         env = envelope.build_envelope(wsa.response_headers(action, relates_to), body_el)
         ctype, chunks = mtom.write_response(env, attachments, action=action)
+        if not spans:
+            # A server that cannot send file spans itself gets their bytes.
+            chunks = filespan.materialize(chunks, self.config.server.chunk_size)
         ex.status = result.status.rpartition(":")[2]
         ex.anonymized = result.anonymized
         ex.documents_returned = len(result.documents)

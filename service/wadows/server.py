@@ -8,6 +8,7 @@ from pathlib import Path
 import waitress
 from waitress.server import BaseWSGIServer
 
+from . import sendfile
 from .app import WadoWsApp, create_app
 from .config import Config
 from .store.base import Backend
@@ -54,7 +55,7 @@ def _open_dicomweb(config: Config) -> Backend:
 def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
     app = app or create_app(config, open_store(config))
     limit = config.server.max_request_bytes
-    return waitress.create_server(
+    server = waitress.create_server(
         app,
         host=config.server.host,
         port=config.server.port,
@@ -71,6 +72,9 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
         outbuf_overflow=2 << 20,
         outbuf_high_watermark=8 << 20,
     )
+    # Objects sent as stored go from the file to the socket in the kernel (sendfile.py).
+    sendfile.install(server)
+    return server
 
 
 def configure_logging(config: Config) -> None:

@@ -10,6 +10,7 @@ import pydicom
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from wadows.filespan import materialize
 from wadows.retrieve.anonymize import Anonymizers
 from wadows.retrieve.errors import ErrorCode
 from wadows.retrieve.model import DocumentRequest, RetrieveRequest
@@ -40,7 +41,7 @@ def _read(result) -> list[tuple[str, pydicom.Dataset]]:
 
     out = []
     for d in result.documents:
-        data = b"".join(d.chunks())
+        data = b"".join(materialize(d.chunks()))
         out.append((d.document_unique_id, pydicom.dcmread(io.BytesIO(data))))
     return out
 
@@ -113,7 +114,7 @@ def test_switched_off_is_0002_for_anonymize_and_for_forced_callers(sample_store,
     assert [e.code for e in forced.errors] == [ErrorCode.ANONYMIZE_NOT_SUPPORTED] * 2 and not forced.documents
     plain = off.retrieve_imaging_document_set(_request(sample_instances[:1], [sample_instances[0].transfer_syntax],
                                                        anonymize=None))
-    assert b"".join(plain.documents[0].chunks()) == sample_instances[0].path.read_bytes()
+    assert b"".join(materialize(plain.documents[0].chunks())) == sample_instances[0].path.read_bytes()
 
 
 def test_forced_caller_gets_anonymized_objects_without_asking(source, sample_instances):
@@ -128,7 +129,7 @@ def test_identified_caller_without_anonymize_gets_the_stored_bytes(source, sampl
     view = source.for_caller(Caller("clinic", Access.IDENTIFIED))
     result = view.retrieve_imaging_document_set(_request([inst], [inst.transfer_syntax], anonymize=None))
     assert not result.anonymized
-    assert b"".join(result.documents[0].chunks()) == inst.path.read_bytes()
+    assert b"".join(materialize(result.documents[0].chunks())) == inst.path.read_bytes()
 
 
 def test_caller_options_apply(source, sample_instances):

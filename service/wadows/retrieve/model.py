@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .errors import ErrorCode
+
+if TYPE_CHECKING:
+    from ..filespan import FileSpan
 
 SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
 PARTIAL_SUCCESS = "urn:ihe:iti:2007:ResponseStatusType:PartialSuccess"
@@ -46,7 +49,8 @@ class DocumentResult:
     repository_unique_id: str
     document_unique_id: str
     mime_type: str
-    chunks: Callable[[], Iterable[bytes]]  # opened lazily, while the response is being written
+    # Opened lazily, while the response is being written; a FileSpan stands for bytes sent as stored.
+    chunks: Callable[[], Iterable[bytes | FileSpan]]
     home_community_id: str | None = None
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 from ..deid import DeidentificationRefused
+from ..filespan import FileSpan
 from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
 from ..store.base import Backend, StoredInstance
@@ -158,8 +159,14 @@ class ImagingDocumentSource:
             home_community_id=doc.home_community_id,
         )
 
-    def _stream(self, instance: StoredInstance, target_ts: str) -> Iterator[bytes]:
+    def _stream(self, instance: StoredInstance, target_ts: str) -> Iterator[bytes | FileSpan]:
         with self.backend.open(instance) as src:
+            if instance.transfer_syntax_uid == target_ts:
+                # As stored: a span of the file (sent by the kernel where the server can), else bytes.
+                span = FileSpan.of_file(src)
+                if span is not None:
+                    yield span
+                    return
             yield from transfer.stream_as(src, instance.transfer_syntax_uid, target_ts, chunk_size=self.settings.chunk_size)
 
     def _stream_anonymized(self, instance: StoredInstance, target_ts: str, deid: Deidentifier) -> Iterator[bytes]:

@@ -11,9 +11,12 @@ import email.parser
 import email.policy
 import uuid
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from . import faults
+
+if TYPE_CHECKING:
+    from ..filespan import FileSpan
 
 ROOT_CONTENT_TYPE = 'application/xop+xml; charset=UTF-8; type="application/soap+xml"'
 
@@ -22,7 +25,7 @@ ROOT_CONTENT_TYPE = 'application/xop+xml; charset=UTF-8; type="application/soap+
 class Attachment:
     content_id: str  # without angle brackets
     content_type: str
-    chunks: Iterable[bytes]
+    chunks: Iterable[bytes | FileSpan]  # spans pass through untouched, for the server to send
 
 
 def _header_params(content_type: str) -> email.message.EmailMessage:
@@ -72,7 +75,7 @@ def new_content_id(n: int) -> str:
     return f"{uuid.uuid4()}-{n}@wadows"
 
 
-def write_response(envelope: bytes, attachments: Sequence[Attachment], *, action: str | None = None) -> tuple[str, Iterator[bytes]]:
+def write_response(envelope: bytes, attachments: Sequence[Attachment], *, action: str | None = None) -> tuple[str, Iterator[bytes | FileSpan]]:
     """Content-Type header value and the body generator for a multipart/related MTOM response."""
     boundary = f"uuid:{uuid.uuid4()}"
     root_id = f"root.{uuid.uuid4()}@wadows"
@@ -83,7 +86,7 @@ def write_response(envelope: bytes, attachments: Sequence[Attachment], *, action
     if action:
         ctype += f'; action="{action}"'
 
-    def body() -> Iterator[bytes]:
+    def body() -> Iterator[bytes | FileSpan]:
         yield (
             f"--{boundary}\r\nContent-Type: {ROOT_CONTENT_TYPE}\r\n"
             f"Content-Transfer-Encoding: binary\r\nContent-ID: <{root_id}>\r\n\r\n"
