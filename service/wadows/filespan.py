@@ -37,18 +37,23 @@ class FileSpan:
         self.remaining = length
 
     @classmethod
-    def of_file(cls, f: BinaryIO) -> FileSpan | None:
-        """The whole of ``f`` from byte 0 when it is a regular file with a descriptor; None for
-        anything else (a pipe, a socket-backed archive stream, an in-memory buffer), which the
-        caller then reads as usual."""
+    def of_file(cls, f: BinaryIO, offset: int = 0, length: int | None = None) -> FileSpan | None:
+        """``length`` bytes of ``f`` from ``offset`` (by default all of it from byte 0, wherever
+        ``f`` stands) when ``f`` is a regular file with a descriptor; None for anything else (a pipe,
+        an archive's network stream, an in-memory buffer), which the caller then reads as usual,
+        and for an empty run. Raises EOFError when the file is shorter than the run asked for."""
         try:
             fd = f.fileno()
             st = os.fstat(fd)
         except (AttributeError, OSError, ValueError):
             return None
-        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+        if not stat.S_ISREG(st.st_mode):
             return None
-        return cls(fd, 0, st.st_size)
+        if length is None:
+            length = st.st_size - offset
+        if offset + length > st.st_size:
+            raise EOFError("file shorter than the span asked for")
+        return cls(fd, offset, length) if length > 0 else None
 
     @property
     def fd(self) -> int:

@@ -11,6 +11,7 @@ import pytest
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
 
 from wadows.deid import DeidentificationRefused, Deidentifier
+from wadows.filespan import FileSpan, materialize
 
 from .objects import KEY, make_ct, to_bytes
 
@@ -98,3 +99,42 @@ def test_deidentify_file_paths_and_refuses_to_overwrite(tmp_path):
     assert pydicom.dcmread(tmp_path / "out.dcm").SOPInstanceUID == uid
     with pytest.raises(ValueError):
         deid.deidentify_file(src, src)
+
+
+@pytest.mark.parametrize("ts", [ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless])
+def test_spans_carry_the_same_pixel_bytes_from_a_stored_file(ts, tmp_path):
+    ds = make_ct(rows=512, cols=512, transfer_syntax=ExplicitVRLittleEndian)
+    ds.PixelData = np.random.default_rng(1).integers(0, 4000, 512 * 512, dtype=np.uint16).tobytes()
+    if ts == RLELossless:
+        ds.compress(RLELossless, generate_instance_uid=False)
+    else:
+        ds.file_meta.TransferSyntaxUID = ts
+    ds.add_new(0xFFFCFFFC, "OB", b"Doe Jane padding")  # after the pixel data: must not ride along
+    path = tmp_path / "in.dcm"
+    path.write_bytes(to_bytes(ds))
+    deid = Deidentifier(KEY)
+    with path.open("rb") as f:
+        chunks = list(deid.stream(f, spans=True))
+    spans = [c for c in chunks if isinstance(c, FileSpan)]
+    assert spans, "a 512 KiB pixel value (or its fragment) should go as a span"
+    assert all(len(s) >= 64 << 10 for s in spans)
+    out = b"".join(materialize(chunks))
+    assert out == _in_memory(path.read_bytes(), deid)
+    assert b"Doe Jane" not in out
+
+
+def test_no_spans_unless_asked_or_without_a_real_file(tmp_path):
+    data = to_bytes(make_ct(rows=512, cols=512))
+    path = tmp_path / "in.dcm"
+    path.write_bytes(data)
+    with path.open("rb") as f:
+        assert all(isinstance(c, bytes) for c in Deidentifier(KEY).stream(f))
+    assert all(isinstance(c, bytes) for c in Deidentifier(KEY).stream(io.BytesIO(data), spans=True))
+
+
+def test_a_stored_file_shorter_than_its_pixel_data_is_an_error(tmp_path):
+    data = to_bytes(make_ct(rows=512, cols=512))
+    path = tmp_path / "cut.dcm"
+    path.write_bytes(data[:-1000])
+    with path.open("rb") as f, pytest.raises(EOFError):
+        list(Deidentifier(KEY).stream(f, spans=True))

@@ -198,11 +198,11 @@ class Deidentifier:
         ctx, rule, already = self._prepare(ds)
         return self._apply(ds, ctx, rule, already)
 
-    def stream(self, src: BinaryIO, *, chunk_size: int = 1 << 20):
-        """See stream.py."""
+    def stream(self, src: BinaryIO, *, chunk_size: int = 1 << 20, spans: bool = False):
+        """See stream.py. Without ``spans`` every chunk is bytes."""
         from .stream import open_stream
 
-        return open_stream(self, src, chunk_size)
+        return open_stream(self, src, chunk_size, spans)
 
     def deidentify_file(self, src: str | Path | BinaryIO, dst: str | Path | BinaryIO) -> str:
         """Write the de-identified copy of ``src`` to ``dst``; returns the new SOP Instance UID."""

@@ -4,7 +4,9 @@ the new header followed by the original pixel data element copied from the sourc
 Pixel data is neither decoded nor held in memory: the element (tag, VR, length and value, or for
 encapsulated data every item up to and including the Sequence Delimitation Item) is copied byte
 for byte, which is valid because the output keeps the source's transfer syntax, and yields the
-same bytes pydicom would write for the whole object. Elements after the pixel data (Data Set
+same bytes pydicom would write for the whole object. With ``spans`` (a caller that can send file
+runs itself, the RAD-69 response), a long value or fragment goes out as a FileSpan of the source
+file instead of its bytes: the same bytes, not read through Python. Elements after the pixel data (Data Set
 Trailing Padding, Digital Signatures, private groups above 7FE0) are dropped: none of them is
 kept by the profile either.
 
@@ -23,19 +25,23 @@ from typing import TYPE_CHECKING, BinaryIO
 from pydicom import dcmread
 from pydicom.uid import UID, ExplicitVRBigEndian
 
+from ..filespan import FileSpan
+
 if TYPE_CHECKING:
     from .engine import Deidentifier
 
 _PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
 _ITEM, _SEQUENCE_DELIMITER = 0xFFFEE000, 0xFFFEE0DD
 _UNDEFINED = 0xFFFFFFFF
+# With spans asked for, pixel values (or fragments) this long go out as FileSpans of the source.
+_SPAN_MIN = 64 << 10
 
 
 class DeidentifiedStream:
     """The de-identified object as Part-10 bytes; iterate once. The identifying attributes are the
     NEW values, known before the first chunk (refusals have been raised by then)."""
 
-    def __init__(self, chunks: Iterator[bytes], *, sop_instance_uid: str, study_instance_uid: str,
+    def __init__(self, chunks: Iterator[bytes | FileSpan], *, sop_instance_uid: str, study_instance_uid: str,
                  series_instance_uid: str, sop_class_uid: str, transfer_syntax_uid: str):
         self._chunks = chunks
         self.sop_instance_uid = sop_instance_uid
@@ -44,7 +50,7 @@ class DeidentifiedStream:
         self.sop_class_uid = sop_class_uid
         self.transfer_syntax_uid = transfer_syntax_uid
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[bytes | FileSpan]:
         return self._chunks
 
 
@@ -62,7 +68,14 @@ def _read_exact(src: BinaryIO, n: int) -> bytes:
     return data
 
 
-def _copy(src: BinaryIO, n: int, chunk_size: int) -> Iterator[bytes]:
+def _copy(src: BinaryIO, n: int, chunk_size: int, spans: bool = False) -> Iterator[bytes | FileSpan]:
+    if spans and n >= _SPAN_MIN:
+        start = src.tell()
+        span = FileSpan.of_file(src, start, n)  # EOFError when the file is shorter, as below
+        if span is not None:
+            src.seek(start + n)
+            yield span
+            return
     while n > 0:
         data = src.read(min(n, chunk_size))
         if not data:
@@ -71,7 +84,7 @@ def _copy(src: BinaryIO, n: int, chunk_size: int) -> Iterator[bytes]:
         yield data
 
 
-def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int) -> Iterator[bytes]:
+def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int, spans: bool) -> Iterator[bytes | FileSpan]:
     """Copy the pixel data element(s) at the current position, then stop."""
     last = 0
     while True:
@@ -91,7 +104,7 @@ def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int) -> Iterator[
             length = struct.unpack("<L", rest[4:])[0]
         yield head + rest
         if length != _UNDEFINED:
-            yield from _copy(src, length, chunk_size)
+            yield from _copy(src, length, chunk_size, spans)
             continue
         while True:  # encapsulated: items, then the sequence delimiter (PS3.5 §A.4)
             item = _read_exact(src, 8)
@@ -100,10 +113,10 @@ def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int) -> Iterator[
             yield item
             if (item_tag[0] << 16 | item_tag[1]) == _SEQUENCE_DELIMITER:
                 break
-            yield from _copy(src, item_length, chunk_size)
+            yield from _copy(src, item_length, chunk_size, spans)
 
 
-def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20) -> DeidentifiedStream:
+def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20, spans: bool = False) -> DeidentifiedStream:
     from .engine import write_bytes
     from .part10 import header_bytes
 
@@ -124,7 +137,7 @@ def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20) ->
     def chunks() -> Iterator[bytes]:
         yield header
         src.seek(pixel_at)
-        yield from _pixel_elements(src, ts.is_implicit_VR, chunk_size)
+        yield from _pixel_elements(src, ts.is_implicit_VR, chunk_size, spans)
 
     return _new(ds, chunks())
 

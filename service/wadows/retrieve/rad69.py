@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 from ..deid import DeidentificationRefused
-from ..filespan import FileSpan
+from ..filespan import FileSpan, materialize
 from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
 from ..store.base import Backend, StoredInstance
@@ -169,18 +169,20 @@ class ImagingDocumentSource:
                     return
             yield from transfer.stream_as(src, instance.transfer_syntax_uid, target_ts, chunk_size=self.settings.chunk_size)
 
-    def _stream_anonymized(self, instance: StoredInstance, target_ts: str, deid: Deidentifier) -> Iterator[bytes]:
+    def _stream_anonymized(self, instance: StoredInstance, target_ts: str, deid: Deidentifier) -> Iterator[bytes | FileSpan]:
         """De-identify in the stored syntax (header only, pixel data copied), then change syntax if
         asked: the transcoder reads a seekable spool of the de-identified object, so memory stays
         bounded as without Anonymize."""
         chunk = self.settings.chunk_size
         with self.backend.open(instance) as raw, _seekable(raw) as src:
-            out = deid.stream(src, chunk_size=chunk)
+            # Pixel data copied from a stored file may go as file spans; never from a spool, whose
+            # fileno() would force it onto disk.
+            out = deid.stream(src, chunk_size=chunk, spans=src is raw)
             if out.transfer_syntax_uid == target_ts:
                 yield from out
                 return
             with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-                for piece in out:
+                for piece in materialize(out, chunk):
                     spool.write(piece)
                 spool.seek(0)
                 yield from transfer.stream_as(spool, out.transfer_syntax_uid, target_ts, chunk_size=chunk)
