@@ -272,3 +272,66 @@ def test_rad69_sends_stored_objects_by_sendfile_and_transcoded_ones_as_bytes(ser
         if syntax == EXPLICIT_LE:
             assert r.documents() == [(inst.sop, inst.path.read_bytes())]
         assert sum(counted_sendfile) == by_sendfile
+
+
+def test_descriptors_held_by_queued_spans_stay_bounded(tmp_path, serve, monkeypatch):
+    """Many small objects while the socket takes nothing (sendfile would block): beyond
+    MAX_QUEUED_SPANS the rest go as bytes, so one connection never holds more descriptors than that,
+    and once the socket drains the body is still exact."""
+    parts = []
+    for n in range(40):
+        p = tmp_path / f"{n}.bin"
+        p.write_bytes(os.urandom(100_000))
+        parts.append(p)
+    live, peak = [0], [0]
+    real_init, real_close = sendfile.SpanBuffer.__init__, sendfile.SpanBuffer.close
+
+    def counting_init(self, span):
+        real_init(self, span)
+        live[0] += 1
+        peak[0] = max(peak[0], live[0])
+
+    def counting_close(self):
+        if not self.span.closed:
+            live[0] -= 1
+        real_close(self)
+
+    socket_full = threading.Event()
+    socket_full.set()
+    real_sendfile = os.sendfile
+
+    def blocking_sendfile(out_fd, in_fd, offset, count):
+        if socket_full.is_set():
+            raise BlockingIOError
+        return real_sendfile(out_fd, in_fd, offset, count)
+
+    monkeypatch.setattr(sendfile.SpanBuffer, "__init__", counting_init)
+    monkeypatch.setattr(sendfile.SpanBuffer, "close", counting_close)
+    monkeypatch.setattr(sendfile, "MAX_QUEUED_SPANS", 3)
+    monkeypatch.setattr(sendfile.os, "sendfile", blocking_sendfile)
+    done = threading.Event()
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+
+        def body():
+            for p in parts:
+                with open(p, "rb") as f:
+                    span = FileSpan.of_file(f)
+                yield span
+            done.set()
+
+        return body()
+
+    port = serve(app)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert done.wait(10)  # the app got everything out while no span could be sent
+        assert peak[0] == 3
+        socket_full.clear()
+        raw = bytearray()
+        while chunk := s.recv(1 << 20):
+            raw += chunk
+    _, _, body = bytes(raw).partition(b"\r\n\r\n")
+    assert _dechunk(body) == b"".join(p.read_bytes() for p in parts)
+    assert _settle(lambda: live[0] == 0)

@@ -35,6 +35,10 @@ from .filespan import ENVIRON_KEY, FileSpan
 
 # One sendfile call may move this much; the kernel sends what the socket buffer takes anyway.
 _MAX_SENDFILE = 16 << 20
+# Each queued span holds a file descriptor until sent. A response of many small objects (or many
+# fragments) could otherwise queue hundreds per connection before the high-water mark stops the app;
+# past this many, a span is written as bytes instead, which the high-water mark bounds in memory.
+MAX_QUEUED_SPANS = 8
 _DISCONNECTED = frozenset({errno.ECONNRESET, errno.ENOTCONN, errno.ESHUTDOWN, errno.ECONNABORTED,
                            errno.EPIPE, errno.EBADF})
 
@@ -91,8 +95,9 @@ class SpanTask(WSGITask):
             super().write(b"")  # the status line and headers, once
             if not data or not self.has_body:
                 return None
-            if self.content_length is not None:
-                # A declared length caps what may be written; waitress truncates bytes, not spans.
+            if self.content_length is not None or self._queued_spans() >= MAX_QUEUED_SPANS:
+                # A declared length caps what may be written (waitress truncates bytes, not spans);
+                # too many spans in flight would hold too many descriptors.
                 while data.remaining:
                     super().write(data.read(1 << 20))
                 return None
@@ -107,6 +112,11 @@ class SpanTask(WSGITask):
             if ours:
                 data.close()
         return None
+
+
+    def _queued_spans(self) -> int:
+        # A snapshot is enough: the send loop only ever removes buffers, so the count can only be high.
+        return sum(isinstance(b, SpanBuffer) for b in list(self.channel.outbufs))
 
 
 class SpanChannel(HTTPChannel):
