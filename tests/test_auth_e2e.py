@@ -262,6 +262,31 @@ def test_wrong_credentials_get_no_data_even_where_strangers_get_anonymized_data(
     assert r.status_code == 401 and b"DocumentResponse" not in r.content
 
 
+def test_guessing_a_password_makes_the_name_wait_with_429(sample_store, sample_instances, callers, logs, tmp_path):
+    running, srv = run_server(sample_store, tmp_path, auth__anonymous="deny", auth__callers=callers,
+                              auth__failed_logins_before_wait=2)
+    try:
+        body = request_xml(docs(running, sample_instances))
+        for _ in range(2):
+            assert post(running, body, auth=HTTPBasicAuth("radiology", WRONG)).status_code == 401
+        before = len(logs.access(0))
+        r = post(running, body, auth=HTTPBasicAuth("radiology", PASSWORDS["radiology"]))  # right, but too late
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+        assert "WWW-Authenticate" not in r.headers
+        assert r.headers["Content-Type"].startswith("application/soap+xml")
+        assert fault_subcode(r) == "FailedAuthentication"
+        assert b"DocumentResponse" not in r.content
+        assert_no_secrets(r)
+        line = logs.access(before + 1)[-1]
+        assert line["caller"] is None and line["http"] == "429"
+        # Another caller is not held up, and the wait runs out.
+        assert post(running, body, auth=HTTPBasicAuth("digester", PASSWORDS["digester"])).status_code == 200
+        time.sleep(int(r.headers["Retry-After"]) + 0.1)
+        assert post(running, body, auth=HTTPBasicAuth("radiology", PASSWORDS["radiology"])).status_code == 200
+    finally:
+        srv.close()
+
+
 # -- a real process and its stderr ---------------------------------------------------------------------
 def test_served_process_logs_the_caller_and_no_credentials(sample_store, sample_instances, callers, tmp_path):
     c = callers[0]

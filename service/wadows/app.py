@@ -175,9 +175,13 @@ class WadoWsApp:
         except AuthenticationFailed as exc:
             # RFC 9110 §11.6.1: a 401 must carry the challenge; a failed token alone is a plain Sender fault.
             status = "401 Unauthorized" if exc.challenge else None
-            challenge = [("WWW-Authenticate", f'Basic realm="{self.authenticator.realm}", charset="UTF-8"')]
+            headers = [("WWW-Authenticate", f'Basic realm="{self.authenticator.realm}", charset="UTF-8"')] \
+                if exc.challenge else []
+            if exc.retry_after:
+                # RFC 6585 §4: too many attempts; RFC 9110 §10.2.3: when to come back.
+                status, headers = "429 Too Many Requests", [("Retry-After", str(exc.retry_after))]
             return self._fault(start_response, faults.sender(exc.reason, (WSSE, exc.subcode), http_status=status),
-                               ex, addr.message_id, challenge if exc.challenge else [])
+                               ex, addr.message_id, headers)
         except SoapFault as fault:
             ex.fault = fault.code
             return self._fault(start_response, fault, ex, addr.message_id)

@@ -84,6 +84,8 @@ class AuthConfig:
     realm: str
     replay_window_seconds: int
     callers: tuple[CallerConfig, ...] = ()
+    failed_logins_before_wait: int = 5
+    max_login_wait_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,12 @@ def _auth(raw: dict[str, Any]) -> AuthConfig:
     names = [c.name for c in callers]
     if len(set(names)) != len(names):
         raise ConfigError("'auth.callers': two callers have the same name")
-    return AuthConfig(raw["anonymous"], raw["realm"], int(raw["replay_window_seconds"]), callers)
+    if not 1 <= raw["failed_logins_before_wait"] <= 1000:
+        raise ConfigError("'auth.failed_logins_before_wait' must be between 1 and 1000")
+    if not 1 <= raw["max_login_wait_seconds"] <= 86400:
+        raise ConfigError("'auth.max_login_wait_seconds' must be between 1 and 86400")
+    return AuthConfig(raw["anonymous"], raw["realm"], int(raw["replay_window_seconds"]), callers,
+                      int(raw["failed_logins_before_wait"]), int(raw["max_login_wait_seconds"]))
 
 
 def _caller(entry: Any, where: str) -> CallerConfig:

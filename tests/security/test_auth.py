@@ -26,7 +26,7 @@ def hashes() -> dict[str, str]:
     return {name: hash_password(pw) for name, pw in PASSWORDS.items()}
 
 
-def write_config(tmp_path, hashes, anonymous="anonymized", extra="") -> object:
+def write_config(tmp_path, hashes, anonymous="anonymized", extra="", auth_extra="") -> object:
     secret = tmp_path / "digester.secret"
     secret.write_text(PASSWORDS["digester"] + "\n")
     secret.chmod(0o600)
@@ -34,6 +34,7 @@ def write_config(tmp_path, hashes, anonymous="anonymized", extra="") -> object:
 anonymous = "{anonymous}"
 realm = "wadows test"
 replay_window_seconds = 300
+{auth_extra}
 [[auth.callers]]
 name = "radiology"
 password_hash = "{hashes['radiology']}"
@@ -277,3 +278,47 @@ def test_nonce_cache_one_winner_under_threads():
     for t in threads:
         t.join()
     assert sorted(wins) == [False] * 7 + [True]
+
+
+# -- password guessing ------------------------------------------------------------------------------
+def test_repeated_failures_make_a_name_wait_even_with_the_right_password(tmp_path, hashes, monkeypatch):
+    auth = Authenticator(write_config(tmp_path, hashes).auth)
+    checks = []
+    import wadows.security.auth as auth_module
+
+    real_verify = auth_module.verify_password
+    monkeypatch.setattr(auth_module, "verify_password", lambda pw, h: checks.append(1) or real_verify(pw, h))
+    for _ in range(5):  # the shipped default: five free attempts
+        err = refused(auth, basic("radiology", "guess"), None)
+        assert err.retry_after is None
+    checked = len(checks)
+    err = refused(auth, basic("radiology", "ident-pass"), None)
+    assert err.retry_after == 1 and err.challenge and "Retry-After" in err.reason
+    assert len(checks) == checked  # refused unchecked: no scrypt for a waiting name
+    # Other names, and the same name by UsernameToken, are judged on their own / held the same.
+    assert auth.authenticate(basic("research", "research pässword"), None).name == "research"
+    assert refused(auth, None, token("radiology", "ident-pass")).retry_after == 1
+
+
+def test_unknown_names_and_digests_are_throttled_alike(tmp_path, hashes):
+    auth = Authenticator(write_config(tmp_path, hashes, auth_extra="failed_logins_before_wait = 2").auth)
+    for name in ("nobody", "digester"):
+        for _ in range(2):
+            assert refused(auth, None, token(name, "wrong", use_digest=True)).retry_after is None
+        assert refused(auth, None, token(name, "wrong", use_digest=True)).retry_after == 1
+
+
+def test_success_before_the_limit_clears_the_count(tmp_path, hashes):
+    auth = Authenticator(write_config(tmp_path, hashes, auth_extra="failed_logins_before_wait = 2").auth)
+    for _ in range(3):
+        refused(auth, basic("radiology", "guess"), None)
+        assert auth.authenticate(basic("radiology", "ident-pass"), None).name == "radiology"
+
+
+def test_throttle_settings_are_checked(tmp_path):
+    for text, message in [("[auth]\nfailed_logins_before_wait = 0\n", "failed_logins_before_wait"),
+                          ("[auth]\nmax_login_wait_seconds = 0\n", "max_login_wait_seconds")]:
+        path = tmp_path / "bad.toml"
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
+from support.clock import Clock
 from wadows.store.ttlcache import TTLCache
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_entries_expire_after_the_ttl():

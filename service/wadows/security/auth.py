@@ -12,6 +12,9 @@ other caller's password exists on the server only as a hash, and they use Basic 
 Replay protection (WSS 1.1 §10, UsernameToken Profile §4): a token's Created must be inside the window
 and each Nonce is accepted once within it. Nonces are remembered in this process only; replicas behind
 a load balancer do not share them, so a token could be replayed once per replica within the window.
+
+Password guessing: after [auth] failed_logins_before_wait failures in a row for one name, its next
+attempts are refused unchecked for a doubling wait (throttle.py), answered HTTP 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ..config import AuthConfig, CallerConfig, ConfigError
 from ..soap.wsse import Security, UsernameToken, password_digest
 from .passwords import PasswordHash, SecretFileError, hash_password, parse_hash, read_secret_file, verify_password
 from .policy import TRUSTED, Access, Caller
+from .throttle import LoginThrottle
 
 FAILED_AUTHENTICATION = "FailedAuthentication"
 MESSAGE_EXPIRED = "MessageExpired"
@@ -46,6 +50,7 @@ VERIFIED_CACHE_SIZE = 1024
 
 # Deliberately vague (WSS 1.1 §12 suggests as much): which of name or password was wrong is not said.
 _BAD_CREDENTIALS = "The security token could not be authenticated or authorized"
+_TOO_MANY_FAILURES = "Too many failed logins for this user name; retry after the time in Retry-After"
 
 
 class AuthenticationFailed(Exception):
@@ -53,11 +58,12 @@ class AuthenticationFailed(Exception):
     HTTP 401 with WWW-Authenticate (the client used Basic, or sent nothing where that is refused)."""
 
     def __init__(self, reason: str = _BAD_CREDENTIALS, subcode: str = FAILED_AUTHENTICATION, *,
-                 challenge: bool = False) -> None:
+                 challenge: bool = False, retry_after: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.subcode = subcode
         self.challenge = challenge
+        self.retry_after = retry_after  # set when refused for too many failures: HTTP 429 + Retry-After
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,7 @@ class Authenticator:
         self._accounts = {c.name: _account(c) for c in config.callers}
         self._nonces = NonceCache(config.replay_window_seconds + CLOCK_SKEW.total_seconds())
         self._verified = _VerifiedCache()
+        self._throttle = LoginThrottle(config.failed_logins_before_wait, float(config.max_login_wait_seconds))
         # Checked instead of a real hash when the user is unknown, so the answer takes as long.
         self._decoy = parse_hash(hash_password(base64.b64encode(os.urandom(12)).decode()))
         self._anonymous = {"identified": TRUSTED, "anonymized": Caller(None, Access.ANONYMIZED)}.get(config.anonymous)
@@ -164,7 +171,24 @@ class Authenticator:
         return caller
 
     # -- checks ---------------------------------------------------------------------------------
+    def _throttled(self, name: str, check: Callable[[], Caller], *, challenge: bool) -> Caller:
+        """Run one password check for ``name`` unless it failed too often lately (security/throttle.py)."""
+        wait = self._throttle.wait(name)
+        if wait:
+            raise AuthenticationFailed(_TOO_MANY_FAILURES, challenge=challenge, retry_after=wait)
+        try:
+            caller = check()
+        except AuthenticationFailed:
+            self._throttle.failed(name)
+            raise
+        self._throttle.succeeded(name)
+        return caller
+
     def _check_password(self, name: str, password: str, *, challenge: bool) -> Caller:
+        return self._throttled(name, lambda: self._verify_password(name, password, challenge=challenge),
+                               challenge=challenge)
+
+    def _verify_password(self, name: str, password: str, *, challenge: bool) -> Caller:
         account = self._accounts.get(name)
         if account is None:
             verify_password(password, self._decoy)
@@ -181,7 +205,8 @@ class Authenticator:
         if token.created is not None:
             self._check_fresh(token.created, "The UsernameToken", challenge=challenge)
         if token.password_type == "PasswordDigest":
-            caller = self._check_digest(token, challenge=challenge)
+            caller = self._throttled(token.username, lambda: self._check_digest(token, challenge=challenge),
+                                     challenge=challenge)
         else:
             caller = self._check_password(token.username, token.password, challenge=challenge)
         # Recorded only once the token proved genuine: strangers cannot fill the memory.
