@@ -145,16 +145,48 @@ def test_a_declared_content_length_is_honoured_exactly(big_file, serve):
     assert body == HEAD + data + TAIL
 
 
-def test_keep_alive_requests_follow_each_other_exactly(big_file, serve):
+def test_keep_alive_requests_follow_each_other_exactly_on_one_connection(big_file, serve):
     path, data = big_file
     port = serve(SpanApp(path))
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
+        sockets = []
         for _ in range(3):
             conn.request("GET", "/")
-            assert conn.getresponse().read() == HEAD + data + TAIL
+            resp = conn.getresponse()
+            assert resp.getheader("Transfer-Encoding") == "chunked" and resp.getheader("Connection") is None
+            assert resp.read() == HEAD + data + TAIL
+            sockets.append(conn.sock)
+        # waitress alone closes after every chunked response; http.client would silently reconnect.
+        assert sockets[0] is not None and all(s is sockets[0] for s in sockets)
     finally:
         conn.close()
+
+
+def test_a_client_asking_to_close_gets_its_connection_closed(big_file, serve):
+    path, data = big_file
+    port = serve(SpanApp(path))
+    head, body = _get(port)  # sends Connection: close and reads to EOF: returns only if the server closes
+    assert b"Connection: close" in head and _dechunk(body) == HEAD + data + TAIL
+
+
+def test_a_response_cut_short_by_an_error_closes_without_the_last_chunk(serve):
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+
+        def body():
+            yield b"first part"
+            raise ValueError("the archive went away")
+
+        return body()
+
+    port = serve(app)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # keep-alive asked
+        raw = bytearray()
+        while chunk := s.recv(1 << 20):  # ends only because the server closes
+            raw += chunk
+    assert b"first part" in raw and not raw.endswith(b"0\r\n\r\n")
 
 
 def _open_fds() -> int:

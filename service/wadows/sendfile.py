@@ -9,7 +9,8 @@ response body, and ours is a multipart/related body with the file in the middle 
 Three small subclasses, each keeping waitress's own logic and locking:
 
 - ``SpanTask`` (the WSGI task) advertises spans in the environ and queues a FileSpan the app yields
-  as its own output buffer, framed for chunked transfer coding when the response uses it;
+  as its own output buffer, framed for chunked transfer coding when the response uses it; it also
+  keeps HTTP/1.1 connections open after chunked responses, which waitress closes;
 - ``SpanBuffer`` is that output buffer: waitress's flush loop asks it for data to send and gets a
   ``_SpanChunk`` placeholder instead of bytes;
 - ``SpanChannel.send`` turns that placeholder into one os.sendfile call; bytes go to socket.send as
@@ -82,6 +83,26 @@ class SpanBuffer(ReadOnlyFileBasedBuffer):
 
 
 class SpanTask(WSGITask):
+    _keeping_alive = False
+
+    def build_response_header(self) -> bytes:
+        # waitress closes every HTTP/1.1 connection after a response without Content-Length, chunked or
+        # not. A chunked body ends with its last-chunk marker (RFC 9112 §7.1), so the connection can
+        # carry the client's next request; streamed RAD-69 responses are all chunked, and reconnecting
+        # for each one doubled the time of a one-instance request. A client asking to close still gets
+        # it, and a response cut short by an error still closes (waitress sets close_on_finish then).
+        self._keeping_alive = self.version == "1.1" and self.request.headers.get("CONNECTION", "").lower() != "close"
+        try:
+            return super().build_response_header()
+        finally:
+            self._keeping_alive = False
+
+    def set_close_on_finish(self) -> None:
+        # Called with chunked_response already set only by waitress's "no Content-Length" rule.
+        if self._keeping_alive and self.chunked_response:
+            return
+        super().set_close_on_finish()
+
     def get_environment(self) -> dict:
         environ = super().get_environment()
         environ[ENVIRON_KEY] = True
