@@ -1,4 +1,4 @@
-"""Splits a saved MTOM response (curl -D headers.txt -o response.mime) and prints what it holds."""
+"""Splits a saved MTOM response (curl -D plain.headers -o plain.mime) and prints what it holds."""
 
 from __future__ import annotations
 
