@@ -10,7 +10,7 @@ import pydicom
 import pytest
 
 from support.rad69 import Doc, parse_response, request_xml
-from wadows.app import create_app
+from wadows.app import ResponseAborted, create_app
 from wadows.config import load_config
 from wadows.store.filestore import FileStore
 
@@ -63,8 +63,10 @@ def _call(app, body: bytes):
         for chunk in app({"REQUEST_METHOD": "POST", "PATH_INFO": "/wado-ws", "CONTENT_TYPE": "application/soap+xml",
                           "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}, start_response):
             chunks.append(chunk)
-    except ValueError:
+    except ResponseAborted as exc:
         out["aborted"] = True
+        # What reaches the server carries nothing of the original: no message, no chained context.
+        assert exc.__cause__ is None and exc.__suppress_context__ and "QZSECRET" not in str(exc)
     return out, b"".join(chunks)
 
 
@@ -110,3 +112,38 @@ def test_a_failure_mid_stream_is_logged_by_type_and_place_only(app_for, sample_i
         assert out.get("aborted"), "the connection must be cut, not the response completed"
         assert "ValueError" in caplog.text and "response aborted" in caplog.text
         assert "QZSECRET" not in caplog.text and "DOE" not in caplog.text and "31415" not in caplog.text
+
+
+def test_served_the_server_logs_a_mid_stream_failure_without_its_message(app_for, sample_instances, caplog):
+    """Through waitress, which logs any exception escaping the response with its traceback: what escapes
+    must carry no value from the object (the original exception's message and context stay out)."""
+    import threading
+
+    import requests
+
+    from conftest import free_port
+    from wadows.server import make_server
+
+    app, config = app_for("stream")
+    config = load_config(None, server__port=free_port(), store__path=config.store.path,
+                         store__index=config.store.index, auth__anonymous="identified")
+    server = make_server(config, app)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        for anonymize in ("yes", None):
+            caplog.clear()
+            with caplog.at_level(logging.DEBUG):
+                with pytest.raises(requests.exceptions.RequestException):  # cut short: never a whole response
+                    r = requests.post(f"http://127.0.0.1:{config.server.port}/wado-ws",
+                                      data=_request(sample_instances, config, anonymize),
+                                      headers={"Content-Type": "application/soap+xml"}, timeout=30)
+                    r.raise_for_status()
+                    parse_response(r.headers["Content-Type"], r.content)
+                for _ in range(100):  # waitress logs from its own thread once the task ends
+                    if "Exception while serving" in caplog.text:
+                        break
+                    threading.Event().wait(0.05)
+            assert "response aborted" in caplog.text and "Exception while serving" in caplog.text
+            assert "QZSECRET" not in caplog.text and "DOE" not in caplog.text and "31415" not in caplog.text
+    finally:
+        server.close()

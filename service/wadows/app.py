@@ -232,10 +232,12 @@ class WadoWsApp:
             outcome = "client-closed"
             raise
         except Exception:
-            # Headers are gone already: the only honest signal left is to cut the connection short.
+            # Headers are gone already: the only honest signal left is to cut the connection short,
+            # which the server does when an exception escapes. It logs that exception with its
+            # traceback, so what escapes is our own, without the original's message or context.
             outcome = "aborted"
             log_failure("response aborted while streaming")
-            raise
+            raise ResponseAborted() from None
         finally:
             if sent >= _TRIM_AFTER_BYTES:
                 release_free_memory()
@@ -247,6 +249,13 @@ class WadoWsApp:
                     "documents_returned": ex.documents_returned, "bytes": sent, "outcome": outcome,
                     "ms": round((time.monotonic() - ex.started) * 1000, 1),
                 }))
+
+
+class ResponseAborted(Exception):
+    """Raised to the WSGI server to cut a response short; the cause was logged by log_failure."""
+
+    def __init__(self) -> None:
+        super().__init__("response cut short; the wadows log line 'response aborted while streaming' names the cause")
 
 
 def log_failure(what: str) -> None:
