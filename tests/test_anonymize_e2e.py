@@ -83,6 +83,24 @@ def test_nothing_planted_survives_in_the_full_response_or_the_log(corpus, replic
     assert not [u for u in _originals(corpus) if u in log]
 
 
+def test_even_a_debug_log_keeps_no_identifier(corpus, key_file, tmp_path):
+    """An operator chasing a problem sets [log] level = "DEBUG": the libraries that would then log whole
+    requests (spyne) or quote values (pydicom) stay quiet, so the log still holds no original UID and
+    nothing planted, also when a request fails."""
+    with served(corpus.root, tmp_path, _config(key_file, '[log]\nlevel = "DEBUG"\n'), name="debug") as proc:
+        ok = requests.post(proc.url, data=request_xml(_docs(corpus), (ExplicitVRLittleEndian,)),
+                           headers={"Content-Type": "application/soap+xml"}, timeout=120)
+        assert parse_response(ok.headers["Content-Type"], ok.content).status == "Success"
+        broken = request_xml(_docs(corpus)).replace(b"</wado:Anonymize>", b"</wado:Anonymize><Unexpected/>", 1)
+        assert requests.post(proc.url, data=broken, headers={"Content-Type": "application/soap+xml"},
+                             timeout=60).status_code == 400
+        log = proc.log_bytes()
+    assert b"DEBUG" in log or b'"documents_returned": 6' in log
+    findings = scan_bytes(log, corpus, allowed=allowed_for(()), source="server log")
+    assert not findings, summarize(findings)
+    assert not [u for u in _originals(corpus) if u in log]
+
+
 def test_metadata_names_the_new_uids_and_references_follow(corpus, replica):
     r = requests.post(replica.url, data=request_xml(_docs(corpus), (ExplicitVRLittleEndian,)),
                       headers={"Content-Type": "application/soap+xml"}, timeout=120)

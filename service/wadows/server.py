@@ -89,3 +89,7 @@ def configure_logging(config: Config) -> None:
     pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
     warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
     logging.getLogger("pydicom").setLevel(logging.CRITICAL)
+    # spyne logs the whole request document at DEBUG (and a failed one on any deserialization fault);
+    # requests name studies and patients' objects, so its logging stays off whatever [log] level says.
+    # Our own code turns every spyne failure into a fault and logs it by type and place.
+    logging.getLogger("spyne").setLevel(logging.CRITICAL)
