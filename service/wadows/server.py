@@ -78,18 +78,24 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
 
 
 def configure_logging(config: Config) -> None:
-    """Process-wide, for `wadows serve`: nothing a library says about an object reaches stderr.
-    pydicom's warnings and validation messages quote the values they object to (a name too long
-    for its VR, a malformed UID), which is PHI in an anonymized request; we only relay our own."""
+    """Process-wide, for `wadows serve`: nothing a library says about an object or a request reaches
+    stderr. pydicom's warnings and validation messages quote the values they object to (a name too
+    long for its VR, a malformed UID); spyne logs whole request documents at DEBUG; urllib3 logs every
+    archive URL at DEBUG and some at WARNING, and DICOMweb URLs name study, series and instance UIDs.
+    In an anonymized request all of that is PHI. So those three stay silent, and [log] level = "DEBUG"
+    means wadows's own debug lines, not every library's: below WARNING only "wadows" loggers pass."""
     logging.basicConfig(level=config.log.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_own_below_warning)
     import warnings
 
     from pydicom import config as pydicom_config
 
     pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
     warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
-    logging.getLogger("pydicom").setLevel(logging.CRITICAL)
-    # spyne logs the whole request document at DEBUG (and a failed one on any deserialization fault);
-    # requests name studies and patients' objects, so its logging stays off whatever [log] level says.
-    # Our own code turns every spyne failure into a fault and logs it by type and place.
-    logging.getLogger("spyne").setLevel(logging.CRITICAL)
+    for name in ("pydicom", "spyne", "urllib3"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _own_below_warning(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.name == "wadows" or record.name.startswith("wadows.")
