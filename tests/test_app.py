@@ -108,3 +108,26 @@ def test_request_without_ws_addressing_is_served(server, sample_instances):
     inst = sample_instances[0]
     r = server.post(request_xml([one_doc(server, inst)], [inst.transfer_syntax], action=None))
     assert parse_response(r.headers["Content-Type"], r.content).status == "Success"
+
+
+def test_head_gets_the_get_headers_and_no_body_on_a_kept_alive_connection(server):
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        for path in ("/wado-ws?wsdl", "/healthz", "/nope", "/wado-ws"):
+            conn.request("GET", path)
+            get = conn.getresponse()
+            get_body = get.read()
+            conn.request("HEAD", path)
+            head = conn.getresponse()
+            assert head.status == get.status and head.read() == b""
+            assert head.getheader("Content-Length") == get.getheader("Content-Length") == str(len(get_body))
+            assert head.getheader("Content-Type") == get.getheader("Content-Type")
+        # Still in step: the next GET on the same connection reads its own answer.
+        conn.request("GET", "/healthz")
+        assert b'"status"' in conn.getresponse().read()
+    finally:
+        conn.close()

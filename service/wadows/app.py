@@ -65,6 +65,17 @@ class WadoWsApp:
 
     # -- routing ---------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        result = self._route(environ, start_response)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            # RFC 9110 §9.3.2: the headers a GET would get and no content. waitress sends whatever the
+            # app returns, and a body after HEAD desynchronises a kept-alive connection (health probes).
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            return []
+        return result
+
+    def _route(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "") or "/"
         try:
