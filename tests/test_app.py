@@ -131,3 +131,23 @@ def test_head_gets_the_get_headers_and_no_body_on_a_kept_alive_connection(server
         assert b'"status"' in conn.getresponse().read()
     finally:
         conn.close()
+
+
+def test_a_chunked_request_body_is_accepted(server, sample_instances):
+    """Clients that stream their request (chunked transfer coding, no Content-Length) are served alike."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    inst = sample_instances[0]
+    body = request_xml([one_doc(server, inst)], [inst.transfer_syntax])
+    url = urlsplit(server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        conn.request("POST", url.path, body=(body[i:i + 100] for i in range(0, len(body), 100)),
+                     headers={"Content-Type": "application/soap+xml; charset=utf-8"}, encode_chunked=True)
+        resp = conn.getresponse()
+        r = parse_response(resp.getheader("Content-Type"), resp.read())
+    finally:
+        conn.close()
+    assert resp.status == 200 and r.status == "Success"
+    assert r.documents() == [(inst.sop, inst.path.read_bytes())]
