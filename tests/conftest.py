@@ -78,10 +78,26 @@ def run_server(root: Path, tmp: Path, **overrides) -> tuple[RunningServer, objec
     # A known port up front, so the WSDL's public URL (from config) is where the server listens.
     config = load_config(None, server__port=free_port(), store__path=str(root),
                          store__index=str(tmp / "index.sqlite"), **overrides)
-    server = make_server(config, create_app(config, FileStore(root, tmp / "index.sqlite")))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server = ServerThread(make_server(config, create_app(config, FileStore(root, tmp / "index.sqlite"))))
     return RunningServer(f"http://127.0.0.1:{config.server.port}", config, root), server
+
+
+class ServerThread:
+    """A waitress server running in a thread. ``close()`` stops it from inside its own loop: closing its
+    sockets from this thread would race the loop's select (EBADF in the server thread)."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.run, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        from waitress import wasyncore
+
+        socket_map = self.server._map
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+        self.thread.join(10)
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
 
 
 @pytest.fixture(scope="session")

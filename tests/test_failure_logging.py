@@ -121,14 +121,13 @@ def test_served_the_server_logs_a_mid_stream_failure_without_its_message(app_for
 
     import requests
 
-    from conftest import free_port
+    from conftest import ServerThread, free_port
     from wadows.server import make_server
 
     app, config = app_for("stream")
     config = load_config(None, server__port=free_port(), store__path=config.store.path,
                          store__index=config.store.index, auth__anonymous="identified")
-    server = make_server(config, app)
-    threading.Thread(target=server.run, daemon=True).start()
+    server = ServerThread(make_server(config, app))
     try:
         for anonymize in ("yes", None):
             caplog.clear()

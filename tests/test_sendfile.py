@@ -17,7 +17,7 @@ from wadows.config import load_config
 from wadows.filespan import ENVIRON_KEY, FileSpan
 from wadows.server import make_server
 
-from conftest import free_port
+from conftest import ServerThread, free_port
 from support.rad69 import EXPLICIT_LE, IMPLICIT_LE, Doc, parse_response, request_xml
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "sendfile"), reason="no os.sendfile on this platform")
@@ -68,9 +68,7 @@ def serve(tmp_path):
 
     def start(app):
         config = load_config(None, server__port=free_port(), store__path=str(tmp_path))
-        server = make_server(config, app)
-        threading.Thread(target=server.run, daemon=True).start()
-        servers.append(server)
+        servers.append(ServerThread(make_server(config, app)))
         return config.server.port
 
     yield start

@@ -17,7 +17,7 @@ import pydicom
 import pytest
 import requests
 
-from conftest import RunningServer, free_port, instances_in
+from conftest import RunningServer, ServerThread, free_port, instances_in
 from support.orthanc import require_orthanc, running_orthanc
 from support.process import served
 from support.rad69 import EXPLICIT_LE, Doc, parse_response, request_xml
@@ -49,8 +49,7 @@ def uploaded(orthanc, tmp_path_factory):
 def _serve(orthanc_url: str, **overrides) -> tuple[RunningServer, object]:
     overrides.setdefault("auth__anonymous", "identified")  # byte-for-byte comparisons
     config = load_config(None, server__port=free_port(), dicomweb__url=orthanc_url, **overrides)
-    server = make_server(config)
-    threading.Thread(target=server.run, daemon=True).start()
+    server = ServerThread(make_server(config))
     return RunningServer(f"http://127.0.0.1:{config.server.port}", config, Path(".")), server
 
 
