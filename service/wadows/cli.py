@@ -12,6 +12,7 @@ from .config import ConfigError, default_config_text, load_config
 
 def _serve(args: argparse.Namespace) -> int:
     from .server import configure_logging, make_server
+    from .shutdown import run_until_stopped
 
     try:
         config = load_config(
@@ -28,10 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
     server = make_server(config)
     print(f"wadows {__version__}: WADO-WS on http://{config.server.host}:{server.effective_port}/wado-ws "
           f"(WSDL: {config.server.effective_public_url}?wsdl)", file=sys.stderr, flush=True)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+    run_until_stopped(server, config.server.shutdown_grace_seconds)
     return 0
 
 

@@ -24,6 +24,7 @@ class ServerConfig:
     max_request_bytes: int
     max_documents: int
     chunk_size: int
+    shutdown_grace_seconds: float = 25.0
 
     @property
     def effective_public_url(self) -> str:
@@ -157,6 +158,8 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
     cfg = Config(**sections)
     if cfg.server.max_documents < 1 or cfg.server.max_request_bytes < 1024 or cfg.server.chunk_size < 4096:
         raise ConfigError("server limits are too small (max_documents >= 1, max_request_bytes >= 1024, chunk_size >= 4096)")
+    if not 0 <= cfg.server.shutdown_grace_seconds <= 3600:
+        raise ConfigError("'server.shutdown_grace_seconds' must be between 0 and 3600")
     return cfg
 
 
