@@ -287,6 +287,27 @@ def test_guessing_a_password_makes_the_name_wait_with_429(sample_store, sample_i
         srv.close()
 
 
+def test_access_log_names_the_client_address_and_trusts_forwarding_only_from_the_proxy(
+        sample_store, sample_instances, callers, logs, deny, tmp_path):
+    spoofed = {"X-Forwarded-For": "203.0.113.7"}
+    body = request_xml(docs(deny, sample_instances))
+    auth = HTTPBasicAuth("radiology", PASSWORDS["radiology"])
+    before = len(logs.access(0))
+    assert requests.post(deny.url, data=body, auth=auth, timeout=60,
+                         headers={"Content-Type": "application/soap+xml", **spoofed}).status_code == 200
+    assert logs.access(before + 1)[-1]["remote"] == "127.0.0.1"  # no trusted proxy: the header is ignored
+    running, srv = run_server(sample_store, tmp_path, auth__anonymous="deny", auth__callers=callers,
+                              server__trusted_proxy="127.0.0.1")
+    try:
+        before = len(logs.access(0))
+        r = requests.post(running.url, data=body, auth=auth, timeout=60,
+                          headers={"Content-Type": "application/soap+xml", **spoofed})
+        assert r.status_code == 200
+        assert logs.access(before + 1)[-1]["remote"] == "203.0.113.7"
+    finally:
+        srv.close()
+
+
 # -- a real process and its stderr ---------------------------------------------------------------------
 def test_served_process_logs_the_caller_and_no_credentials(sample_store, sample_instances, callers, tmp_path):
     c = callers[0]

@@ -53,6 +53,7 @@ class _Exchange:
     fault: str | None = None
     caller: str | None = None  # the configured caller name; never the name a failed attempt gave
     anonymized: bool = False
+    remote: str | None = None  # the client's address (the proxy's, unless [server] trusted_proxy is set)
 
 
 class WadoWsApp:
@@ -151,7 +152,7 @@ class WadoWsApp:
         return data
 
     def _soap(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        ex = _Exchange()
+        ex = _Exchange(remote=environ.get("REMOTE_ADDR"))
         addr = wsa.Addressing()
         try:
             content_type = environ.get("CONTENT_TYPE", "")
@@ -254,7 +255,7 @@ class WadoWsApp:
                 release_free_memory()
             if self.config.log.access_log:
                 access_log.info(json.dumps({
-                    "caller": ex.caller, "anonymized": ex.anonymized,
+                    "remote": ex.remote, "caller": ex.caller, "anonymized": ex.anonymized,
                     "operation": ex.operation, "http": ex.http_status.split()[0], "status": ex.status,
                     "fault": ex.fault, "documents_requested": ex.documents_requested,
                     "documents_returned": ex.documents_returned, "bytes": sent, "outcome": outcome,

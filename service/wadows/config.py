@@ -25,6 +25,7 @@ class ServerConfig:
     max_documents: int
     chunk_size: int
     shutdown_grace_seconds: float = 25.0
+    trusted_proxy: str = ""
 
     @property
     def effective_public_url(self) -> str:

@@ -64,6 +64,7 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
         # Our app answers oversized requests with a SOAP fault; waitress's own cap is only a backstop.
         max_request_body_size=limit * 2 + (1 << 20),
         clear_untrusted_proxy_headers=True,
+        **_proxy_settings(config),
         channel_timeout=120,
         # Output buffering per connection: up to 2 MB in memory, then a temporary file, and the app thread
         # waits once 8 MB are queued. Measured on the 500 MB object after a W1 run (2 cores, single runs,
@@ -75,6 +76,13 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
     # Objects sent as stored go from the file to the socket in the kernel (sendfile.py).
     sendfile.install(server)
     return server
+
+
+def _proxy_settings(config: Config) -> dict:
+    if not config.server.trusted_proxy:
+        return {}
+    return {"trusted_proxy": config.server.trusted_proxy, "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}}
 
 
 def configure_logging(config: Config) -> None:
