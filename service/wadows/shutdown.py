@@ -55,7 +55,7 @@ def run_until_stopped(server: BaseWSGIServer | MultiSocketServer, grace_seconds:
                     busy += 1
                 elif not channel.will_close:
                     channel.will_close = True  # idle kept-alive connection: closed on the next turn
-            if not busy and not any(True for _ in _channels(listeners)):
+            if not busy and not _channels(listeners):
                 break
             wasyncore.loop(timeout=0.1, map=socket_map, use_poll=adj.asyncore_use_poll, count=1)
         left = _channels(listeners)
