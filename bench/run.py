@@ -13,7 +13,6 @@ import argparse
 import http.client
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,29 +25,11 @@ import pydicom
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+from support.ports import free_port, wait_listening as wait_for  # noqa: E402,F401 (bench/orthanc.py imports them from here)
 from support.rad69 import Doc, parse_response, request_xml  # noqa: E402
 
 from wadows.config import load_config  # noqa: E402
 from wadows.samples import generate_ct_study, generate_large_multiframe  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int, timeout: float = 60, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before listening")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on {port}")
 
 
 class RssSampler(threading.Thread):

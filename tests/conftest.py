@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import pydicom
 import pytest
 import requests
 
+from support.ports import free_port  # noqa: F401 - tests import it from here
 from wadows.app import create_app
 from wadows.config import Config, load_config
 from wadows.server import make_server
@@ -63,12 +63,6 @@ class RunningServer:
 
     def post(self, body: bytes, content_type: str = "application/soap+xml; charset=utf-8", **kw) -> requests.Response:
         return requests.post(self.url, data=body, headers={"Content-Type": content_type}, timeout=60, **kw)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_server(root: Path, tmp: Path, **overrides) -> tuple[RunningServer, object]:

@@ -8,10 +8,8 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pydicom
@@ -22,6 +20,7 @@ from lxml import etree
 from conftest import REPO, free_port
 from support.needs import need_tool
 from support.orthanc import require_orthanc, running_orthanc
+from support.ports import wait_listening
 from support.process import served
 from support.rad69 import EXPLICIT_LE, Doc, parse_response, request_xml
 from support.tls import self_signed
@@ -98,18 +97,6 @@ def _render(template: str, values: dict[str, str]) -> str:
     return out
 
 
-def _wait_listening(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text(errors="replace")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nginx not listening: {log.read_text(errors='replace')}")
-
-
 @pytest.mark.tools
 def test_the_compose_topology_natively_over_https(tmp_path):
     require_orthanc()
@@ -147,7 +134,7 @@ def test_the_compose_topology_natively_over_https(tmp_path):
             proc = subprocess.Popen([nginx, "-p", str(conf), "-c", str(conf / "nginx.conf")],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                _wait_listening(https_port, proc, conf / "error.log")
+                wait_listening(https_port, 20, proc, "nginx", conf / "error.log")
                 session = requests.Session()
                 session.verify = str(tls / "server.crt")
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from .ports import free_port
 
 
 @dataclass
@@ -29,19 +30,13 @@ class ServedProcess:
         return self.log.read_bytes()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def served(store: Path, workdir: Path, config_text: str = "", *, name: str = "wadows",
            extra_args: tuple[str, ...] = ()) -> Iterator[ServedProcess]:
     """Start `wadows serve` on a free 127.0.0.1 port with ``config_text`` as its config file and
     wait until /healthz answers; stop it on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     config = workdir / f"{name}.toml"
     config.write_text(config_text, encoding="utf-8")
     log = workdir / f"{name}.stderr"
