@@ -33,6 +33,7 @@ from typing import Callable
 
 from ..config import AuthConfig, CallerConfig, ConfigError
 from ..soap.wsse import Security, UsernameToken, password_digest
+from ..ttlcache import TTLCache
 from .passwords import PasswordHash, SecretFileError, hash_password, parse_hash, read_secret_file, verify_password
 from .policy import TRUSTED, Access, Caller
 from .throttle import LoginThrottle
@@ -110,27 +111,16 @@ class _VerifiedCache:
 
     def __init__(self, ttl: float = VERIFIED_TTL_SECONDS, size: int = VERIFIED_CACHE_SIZE) -> None:
         self._key = os.urandom(32)
-        self._ttl = ttl
-        self._size = size
-        self._entries: OrderedDict[bytes, float] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: TTLCache[bytes, bool] = TTLCache(size, ttl)
 
     def _digest(self, name: str, password: str) -> bytes:
         return hmac.new(self._key, name.encode() + b"\0" + password.encode(), hashlib.sha256).digest()
 
     def hit(self, name: str, password: str) -> bool:
-        d = self._digest(name, password)
-        with self._lock:
-            expires = self._entries.get(d)
-            return expires is not None and expires > time.monotonic()
+        return self._entries.get(self._digest(name, password)) is not None
 
     def remember(self, name: str, password: str) -> None:
-        d = self._digest(name, password)
-        with self._lock:
-            self._entries[d] = time.monotonic() + self._ttl
-            self._entries.move_to_end(d)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+        self._entries.put(self._digest(name, password), True)
 
 
 class Authenticator:

@@ -33,7 +33,7 @@ from .multipart import MultipartReader, boundary_of
 from .part10meta import NotPart10, read_meta
 from .partstream import PartStream
 from .perthread import Confirmations, Parking
-from .ttlcache import TTLCache
+from ..ttlcache import TTLCache
 
 if TYPE_CHECKING:
     from ..config import DicomwebConfig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from support.clock import Clock
-from wadows.store.ttlcache import TTLCache
+from wadows.ttlcache import TTLCache
 
 
 def test_entries_expire_after_the_ttl():

@@ -1,5 +1,6 @@
-"""A small thread-safe LRU map whose entries expire: where an archive keeps an instance is worth
-remembering for the length of a burst of requests, not forever (the archive may move or delete it)."""
+"""A small thread-safe LRU map whose entries expire, for what is worth remembering for a while but
+not forever: where an archive keeps an instance (it may move or delete it), which passwords were
+verified lately (a changed password must stop working)."""
 
 from __future__ import annotations
 
