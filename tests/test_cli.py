@@ -29,3 +29,15 @@ def test_config_file_overrides_and_public_url(tmp_path):
     f.write_text('[server]\nmax_documents = 5\npublic_url = "https://pacs.example/wado-ws/"\n')
     cfg = load_config(f)
     assert cfg.server.max_documents == 5 and cfg.server.effective_public_url == "https://pacs.example/wado-ws"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[server]\nshutdown_grace_seconds = -1.0\n", "shutdown_grace_seconds"),
+    ("[server]\nshutdown_grace_seconds = 7200\n", "shutdown_grace_seconds"),
+    ('[server]\ntrusted_proxy = 1\n', "trusted_proxy"),
+])
+def test_server_setting_errors_name_the_key(tmp_path, text, message):
+    f = tmp_path / "c.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(f)
