@@ -45,6 +45,8 @@ test: $(STAMP) sysdeps interop-deps
 
 bench: $(STAMP) sysdeps
 	$(PY) bench/run.py
+	$(PY) bench/request_cost.py
+	$(PY) bench/request_cost.py --anonymize
 	$(PY) bench/deid.py
 	$(PY) bench/orthanc.py
 
