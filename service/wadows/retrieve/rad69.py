@@ -175,14 +175,15 @@ class ImagingDocumentSource:
         bounded as without Anonymize."""
         chunk = self.settings.chunk_size
         with self.backend.open(instance) as raw, _seekable(raw) as src:
-            # Pixel data copied from a stored file may go as file spans; never from a spool, whose
-            # fileno() would force it onto disk.
-            out = deid.stream(src, chunk_size=chunk, spans=src is raw)
+            # Pixel data copied from a stored file may go as file spans when it goes out as it is;
+            # never from a spool, whose fileno() would force it onto disk.
+            spans = src is raw and instance.transfer_syntax_uid == target_ts
+            out = deid.stream(src, chunk_size=chunk, spans=spans)
             if out.transfer_syntax_uid == target_ts:
                 yield from out
                 return
             with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-                for piece in materialize(out, chunk):
+                for piece in materialize(out, chunk):  # bytes already, unless the index's syntax was wrong
                     spool.write(piece)
                 spool.seek(0)
                 yield from transfer.stream_as(spool, out.transfer_syntax_uid, target_ts, chunk_size=chunk)
