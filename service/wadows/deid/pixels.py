@@ -144,7 +144,8 @@ def blank_pixels(ds: Dataset, regions: Sequence[tuple[int, int, int, int]]) -> N
     _blank_array(arr, regions, frames, samples)
     target = ts if ts in _REENCODABLE and _REENCODABLE[ts] in (None, samples) else ExplicitVRLittleEndian
     if target != ExplicitVRLittleEndian and target != UID(ds.file_meta.TransferSyntaxUID):
-        ds.compress(target, arr, generate_instance_uid=False)
+        with encoding(target):
+            ds.compress(target, arr, generate_instance_uid=False)
     else:
         ds.PixelData = arr.tobytes()
     ds.BurnedInAnnotation = "NO"
