@@ -88,8 +88,7 @@ class Deidentifier:
         if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
             raise DeidentificationRefused("the object has no SOP Class UID or SOP Instance UID")
         facts = facts_of(ds)
-        rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
-                           clean_visual_features="CleanRecognizableVisualFeaturesOption" in self.options)
+        rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options)
         already = _already_deidentified(ds)
         # Under Retain UIDs the table itself says K for the UIDs it retains; its other U rows (a Digital
         # Signature UID, say) are still remapped, so the walk keeps the keyed map.

@@ -7,12 +7,14 @@ first byte of output):
 * Burned In Annotation (0028,0301) YES, or absent on the kinds of object that usually carry
   text in their pixels (modality US, SC, OT, XC, ES, or a Secondary Capture SOP class), counts as
   burned in.
-* With CleanPixelDataOption, a burned-in object needs a matching rule (pixel_rules.json: device
-  and frame size -> rectangles), else it is refused. A matching rule is applied even when the
-  object says NO: the rule describes the device, which knows better than the flag.
-* Without the option, an object that says YES is refused: the basic profile leaves pixels alone
-  and so cannot honestly produce Patient Identity Removed YES for it. An absent flag is not
-  refused then (that is the option's job); this is the decision documented in deid/README.md.
+* Under every option set, the basic profile included, a burned-in object needs a matching rule
+  (pixel_rules.json: device and frame size -> rectangles) and is blanked by it, else it is refused:
+  burned-in text is PHI (PS3.18 §8.1.7 note 2: a server should refuse unless it is certain), and an
+  object marked Patient Identity Removed YES with its pixels untouched would be a false promise.
+* With CleanPixelDataOption a matching rule is applied even when the object says NO: the rule
+  describes the device, which knows better than the flag.
+* Recognizable Visual Features YES is refused under every option set: no face or body-surface
+  removal is implemented.
 
 Blanking decodes the pixel data (the only case where wadows decodes it). Lossless syntaxes that
 pydicom can encode again (RLE Lossless; JPEG 2000 Lossless for one sample per pixel) are encoded
@@ -31,6 +33,8 @@ from pathlib import Path
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
+
+from ..codeclock import encoding
 
 TEXT_PRONE_MODALITIES = frozenset({"US", "SC", "OT", "XC", "ES"})
 SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"  # SC Image Storage and its multi-frame kin
@@ -96,23 +100,17 @@ def burned_in(facts: Mapping[str, object]) -> bool:
     return modality in TEXT_PRONE_MODALITIES or str(facts.get("SOPClassUID", "")).startswith(SECONDARY_CAPTURE_PREFIX)
 
 
-def choose_rule(facts: Mapping[str, object], rules: Iterable[PixelRule], *, clean_pixel_data: bool,
-                clean_visual_features: bool) -> PixelRule | None:
+def choose_rule(facts: Mapping[str, object], rules: Iterable[PixelRule], *, clean_pixel_data: bool) -> PixelRule | None:
     """The rule to apply, None if the pixels stay as they are; raises DeidentificationRefused."""
-    if clean_visual_features and str(facts.get("RecognizableVisualFeatures", "")).strip().upper() == "YES":
-        # No face or body-surface removal is implemented, so this option can only refuse such objects.
+    if str(facts.get("RecognizableVisualFeatures", "")).strip().upper() == "YES":
         raise DeidentificationRefused("Recognizable Visual Features is YES and wadows cannot remove them")
-    if not clean_pixel_data:
-        if str(facts.get("BurnedInAnnotation", "")).strip().upper() == "YES":
-            raise DeidentificationRefused(
-                "Burned In Annotation is YES; the basic profile does not clean pixel data (use CleanPixelDataOption "
-                "with a blanking rule for this device)")
-        return None
     rule = next((r for r in rules if r.matches(facts)), None)
-    if rule is None and burned_in(facts):
-        raise DeidentificationRefused("the pixel data may contain burned-in text and no blanking rule matches "
-                                      "this device and frame size")
-    return rule
+    if burned_in(facts):
+        if rule is None:
+            raise DeidentificationRefused("the pixel data may contain burned-in text and no blanking rule matches "
+                                          "this device and frame size")
+        return rule
+    return rule if clean_pixel_data else None
 
 
 def _blank_array(arr, regions: Sequence[tuple[int, int, int, int]], frames: int, samples: int):
