@@ -49,3 +49,10 @@ class InstanceGone(ArchiveError):
     (urn:dicom:wado:0004)."""
 
     default_errno = errno.ENOENT
+
+
+class InstanceChanged(InstanceGone):
+    """The object opened is not the one indexed or asked for: another file under its name, or an
+    archive answering with another instance (urn:dicom:wado:0004, like a vanished object)."""
+
+    default_errno = errno.ESTALE
