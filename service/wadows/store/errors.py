@@ -1,4 +1,4 @@
-"""Why a remote archive could not serve a document. All are OSError, the one failure retrieval
+"""Why a backend (mostly a remote archive) could not serve a document. All are OSError, the one failure retrieval
 already turns into a per-document RegistryError; the class says which code fits. Messages never
 carry a UID, a URL or anything the archive said (they may reach a client of an anonymized request).
 """
