@@ -236,3 +236,21 @@ def test_an_archive_without_transfer_syntax_star_is_asked_for_its_default(stub, 
         assert f.read() == path.read_bytes()  # the stub's default is the stored object
     wado = [a for a in stub.behaviour.accept if a.startswith("multipart/related")]
     assert wado == [AS_STORED, ARCHIVE_DEFAULT, ARCHIVE_DEFAULT]  # asked once, then remembered
+
+
+def test_an_archive_answering_another_instance_is_refused_as_0004(stub, files):
+    from wadows.retrieve.errors import ErrorCode
+    from wadows.retrieve.rad69 import _unavailable
+    from wadows.store.errors import InstanceChanged
+
+    metas = [_meta(p) for p in files]
+    asked, other = next((a, b) for a in metas for b in metas
+                        if a is not b and a.file_meta.TransferSyntaxUID == b.file_meta.TransferSyntaxUID)
+    store = _store(stub.url)
+    inst = _looked_up_elsewhere(store, asked.SOPInstanceUID)
+    stub.instances[asked.SOPInstanceUID].data = stub.instances[other.SOPInstanceUID].data
+    with pytest.raises(InstanceChanged) as raised:
+        store.open(inst)
+    assert _unavailable(raised.value)[0] is ErrorCode.NO_LONGER_AVAILABLE
+    with pytest.raises(InstanceChanged):
+        _store(stub.url).header(_looked_up_elsewhere(store, asked.SOPInstanceUID))

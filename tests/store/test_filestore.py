@@ -39,7 +39,10 @@ def test_lookup_answers_from_the_headers(store, odd_store, sample_files):
             transfer_syntax_uid=ds.file_meta.TransferSyntaxUID,
             size=src.stat().st_size,
             location=found.location,
+            identity=found.identity,
         )
+        st = (odd_store / found.location).stat()
+        assert found.identity == (st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
         assert not Path(found.location).is_absolute()
         assert (odd_store / found.location).read_bytes() == src.read_bytes()
 

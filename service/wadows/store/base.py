@@ -24,6 +24,8 @@ class StoredInstance:
     transfer_syntax_uid: str
     size: int
     location: str  # backend-specific (a path for the file store); never sent to clients
+    # The file store's (size, mtime_ns, device, inode) when indexed: the file opened must match.
+    identity: tuple[int, int, int, int] | None = None
 
 
 class Backend(Protocol):

@@ -26,8 +26,9 @@ from pydicom.dataset import Dataset
 
 from ..security.uids import is_valid_uid, require_uid
 from .base import StoredInstance
-from .errors import ArchiveAnswerError, ArchiveError, InstanceGone
+from .errors import ArchiveAnswerError, ArchiveError, InstanceChanged, InstanceGone
 from .header import header_from_stream
+from .identity import sop_instance_uid
 from .http import ArchiveClient, HttpSettings, json_of, secret_from, without_credentials
 from .multipart import MultipartReader, boundary_of
 from .part10meta import NotPart10, read_meta
@@ -125,6 +126,7 @@ class DicomwebStore:
                 self._syntaxes.discard(instance.sop_instance_uid)
                 self._instances.discard(instance.sop_instance_uid)
                 raise ArchiveAnswerError("the archive returned the object in another transfer syntax than it announced")
+            prefix = self._check_identity(part, prefix, instance.sop_instance_uid)
             part.unread(prefix)
         except NotPart10:
             part.close()
@@ -134,6 +136,25 @@ class DicomwebStore:
             raise
         return io.BufferedReader(part, buffer_size=self.chunk_size)
 
+    def _check_identity(self, part: PartStream, prefix: bytes, uid: str) -> bytes:
+        """The part must be the instance asked for (an archive answering another one would have it
+        served as Success); returns everything read, to hand back to the part."""
+        got = bytearray(prefix)
+
+        def read_at(n: int, offset: int) -> bytes:
+            while len(got) < offset + n:
+                piece = part.read(offset + n - len(got))
+                if not piece:
+                    break
+                got.extend(piece)
+            return bytes(got[offset:offset + n])
+
+        if sop_instance_uid(read_at) != uid:
+            self._instances.discard(uid)
+            self._header_bytes.discard(uid)
+            raise InstanceChanged("the archive returned another instance than the one asked for")
+        return bytes(got)
+
     def header(self, instance: StoredInstance) -> Dataset:
         uid = instance.sop_instance_uid
         known = self._header_bytes.get(uid)
@@ -142,6 +163,9 @@ class DicomwebStore:
         part = self._parking.take(uid) or self._fetch(instance)
         try:
             found = header_from_stream(part.read)
+            if found.dataset.get("SOPInstanceUID") != uid:
+                self._instances.discard(uid)
+                raise InstanceChanged("the archive returned another instance than the one asked for")
         except BaseException:
             part.close()
             raise

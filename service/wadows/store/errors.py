@@ -1,4 +1,4 @@
-"""Why a remote archive could not serve a document. All are OSError, the one failure retrieval
+"""Why a backend (mostly a remote archive) could not serve a document. All are OSError, the one failure retrieval
 already turns into a per-document RegistryError; the class says which code fits. Messages never
 carry a UID, a URL or anything the archive said (they may reach a client of an anonymized request).
 """
@@ -49,3 +49,10 @@ class InstanceGone(ArchiveError):
     (urn:dicom:wado:0004)."""
 
     default_errno = errno.ENOENT
+
+
+class InstanceChanged(InstanceGone):
+    """The object opened is not the one indexed or asked for: another file under its name, or an
+    archive answering with another instance (urn:dicom:wado:0004, like a vanished object)."""
+
+    default_errno = errno.ESTALE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sqlite3
 import stat
@@ -15,10 +16,14 @@ from pydicom.dataset import Dataset
 from ..security.uids import require_uid
 from .base import StoredInstance
 from .header import header_from_file
-from .index import IndexReport, build_index, connect_readonly, default_index_path, index_root
+from .errors import InstanceChanged
+from .identity import sop_instance_uid
+from .index import IndexReport, build_index, connect_readonly, default_index_path, index_root, reindex_file
+
+log = logging.getLogger("wadows")
 
 _LOOKUP = """
-SELECT study_uid, series_uid, sop_instance_uid, sop_class_uid, transfer_syntax_uid, size, path
+SELECT study_uid, series_uid, sop_instance_uid, sop_class_uid, transfer_syntax_uid, size, path, mtime_ns, dev, ino
 FROM instance WHERE sop_instance_uid = ?
 """
 
@@ -59,8 +64,8 @@ class FileStore:
         row = self._db().execute(_LOOKUP, (uid,)).fetchone()
         if row is None:
             return None
-        study, series, sop, sop_class, ts, size, path = row
-        return StoredInstance(study, series, sop, sop_class, ts, size, path)
+        study, series, sop, sop_class, ts, size, path, mtime_ns, dev, ino = row
+        return StoredInstance(study, series, sop, sop_class, ts, size, path, (size, mtime_ns, dev, ino))
 
     def open(self, instance: StoredInstance) -> BinaryIO:
         parts = PurePosixPath(instance.location).parts
@@ -71,14 +76,31 @@ class FileStore:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise PermissionError(errno.EACCES, "not a regular file")
-            if st.st_size != instance.size:
-                # The response may already promise this size; a stale index must not serve a
-                # different object under the indexed name.
-                raise OSError(errno.ESTALE, "file changed since it was indexed; run `wadows index`")
+            # The descriptor checked is the one returned (and streamed or sent by the kernel), so a
+            # file swapped after this check cannot go out under the indexed name either.
+            ident = (st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+            if st.st_size != instance.size or (instance.identity is not None and ident != instance.identity) \
+                    or sop_instance_uid(lambda n, offset: os.pread(fd, n, offset)) != instance.sop_instance_uid:
+                raise InstanceChanged("the file is not the object indexed under its name")
             return os.fdopen(fd, "rb")
+        except InstanceChanged:
+            os.close(fd)
+            self._reindex(instance.location)
+            raise
         except BaseException:
             os.close(fd)
             raise
+
+    def _reindex(self, location: str) -> None:
+        # Skipped while a full refresh runs (it reads the file again itself, or the next open will).
+        if not self._refresh_lock.acquire(blocking=False):
+            return
+        try:
+            reindex_file(self.root, self.index_path, location)
+        except (OSError, sqlite3.Error) as exc:  # a read-only pre-built index: the 0004 stands
+            log.warning("could not re-index a changed file (%s)", type(exc).__name__)
+        finally:
+            self._refresh_lock.release()
 
     def check(self, instance: StoredInstance) -> None:
         self.open(instance).close()

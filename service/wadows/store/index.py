@@ -36,7 +36,7 @@ from pydicom.uid import UID
 from ..security.uids import is_valid_uid
 
 # Bump when the tables or what read_header accepts change: an index is a cache, rebuilt on mismatch.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: file identity (device, inode, mtime) kept per instance
 BUSY_TIMEOUT_S = 10.0
 
 _MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # DICOMDIR (PS3.10 §8.6)
@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS file (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
     sop_instance_uid TEXT,
     study_uid TEXT,
     series_uid TEXT,
@@ -67,7 +69,10 @@ CREATE TABLE IF NOT EXISTS instance (
     sop_class_uid TEXT NOT NULL,
     transfer_syntax_uid TEXT NOT NULL,
     path TEXT NOT NULL,
-    size INTEGER NOT NULL
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS instance_series ON instance (study_uid, series_uid);
 """
@@ -76,7 +81,7 @@ CREATE INDEX IF NOT EXISTS instance_series ON instance (study_uid, series_uid);
 # (byte order) is served: a rule that does not depend on walk order or on which file came first.
 _DERIVE_INSTANCES = """
 INSERT INTO instance
-SELECT sop_instance_uid, study_uid, series_uid, sop_class_uid, transfer_syntax_uid, path, size
+SELECT sop_instance_uid, study_uid, series_uid, sop_class_uid, transfer_syntax_uid, path, size, mtime_ns, dev, ino
 FROM (SELECT *, row_number() OVER (PARTITION BY sop_instance_uid ORDER BY path) AS n
       FROM file WHERE error IS NULL)
 WHERE n = 1
@@ -116,6 +121,8 @@ class _Row:
     path: str
     size: int
     mtime_ns: int
+    dev: int
+    ino: int
     sop_instance_uid: str | None = None
     study_uid: str | None = None
     series_uid: str | None = None
@@ -333,14 +340,15 @@ def build_index(root: Path, db_path: Path | None = None, *, progress: bool = Fal
     try:
         stored_root = db.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
         same_root = stored_root is not None and stored_root[0] == os.fsdecode(root)
-        known: dict[str, tuple[int, int]] = {}
+        known: dict[str, tuple[int, int, int, int]] = {}
         if same_root:
-            known = {p: (s, m) for p, s, m in db.execute("SELECT path, size, mtime_ns FROM file")}
+            # Device and inode too: `mv other.dcm a.dcm` keeps the other file's size and mtime.
+            known = {p: (s, m, d, i) for p, s, m, d, i in db.execute("SELECT path, size, mtime_ns, dev, ino FROM file")}
         served_before = dict(db.execute("SELECT path, sop_instance_uid FROM instance")) if same_root else {}
 
         walk_errors: list[tuple[str, str]] = []
         seen: dict[str, os.stat_result] = dict(_walk(root, walk_errors))
-        to_read = [p for p, st in seen.items() if known.get(p) != (st.st_size, st.st_mtime_ns)]
+        to_read = [p for p, st in seen.items() if known.get(p) != _identity(st)]
         gone = [p for p in known if p not in seen]
         rows = [_read_row(root, p, seen[p]) for p in _progress(to_read, progress)]
 
@@ -350,7 +358,7 @@ def build_index(root: Path, db_path: Path | None = None, *, progress: bool = Fal
                 if not same_root:
                     db.execute("DELETE FROM file")
                 db.executemany("DELETE FROM file WHERE path = ?", ((p,) for p in gone))
-                db.executemany("INSERT OR REPLACE INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                db.executemany("INSERT OR REPLACE INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                (_astuple(r) for r in rows))
                 db.execute("DELETE FROM instance")
                 db.execute(_DERIVE_INSTANCES)
@@ -364,19 +372,50 @@ def build_index(root: Path, db_path: Path | None = None, *, progress: bool = Fal
         db.close()
 
 
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino
+
+
+def reindex_file(root: Path, db_path: Path, rel: str) -> None:
+    """Read one file again (or drop it when gone) and re-derive the served instances: what a
+    retrieval does when the file it opened is no longer the object indexed under its name."""
+    root = Path(root).resolve(strict=True)
+    try:
+        st = os.lstat(root / rel)
+        row = _read_row(root, rel, st) if stat.S_ISREG(st.st_mode) else None
+    except OSError:
+        row = None
+    db = _connect(db_path)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM file WHERE path = ?", (rel,))
+            if row is not None:
+                db.execute("INSERT INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _astuple(row))
+            db.execute("DELETE FROM instance")
+            db.execute(_DERIVE_INSTANCES)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.close()
+
+
 def _read_row(root: Path, rel: str, st: os.stat_result) -> _Row:
+    ident = (st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
     try:
         h = read_header(root / rel)
     except SkippedFile as exc:
-        return _Row(rel, st.st_size, st.st_mtime_ns, error=str(exc))
+        return _Row(rel, *ident, error=str(exc))
     except OSError as exc:
-        return _Row(rel, st.st_size, st.st_mtime_ns, error=f"cannot read ({type(exc).__name__})")
-    return _Row(rel, st.st_size, st.st_mtime_ns, h.sop_instance_uid, h.study_uid, h.series_uid, h.sop_class_uid,
+        return _Row(rel, *ident, error=f"cannot read ({type(exc).__name__})")
+    return _Row(rel, *ident, h.sop_instance_uid, h.study_uid, h.series_uid, h.sop_class_uid,
                 h.transfer_syntax_uid)
 
 
 def _astuple(r: _Row) -> tuple:
-    return (r.path, r.size, r.mtime_ns, r.sop_instance_uid, r.study_uid, r.series_uid,
+    return (r.path, r.size, r.mtime_ns, r.dev, r.ino, r.sop_instance_uid, r.study_uid, r.series_uid,
             r.sop_class_uid, r.transfer_syntax_uid, r.error)
 
 
