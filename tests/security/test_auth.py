@@ -182,6 +182,13 @@ def test_password_digest_bad(auth):
     refused(auth, None, token("radiology", "ident-pass", use_digest=True))
 
 
+def test_password_digest_over_an_empty_password_never_logs_in_a_caller_without_a_secret(auth):
+    """Without the `secret is None` guard, the expected digest of a caller with no digest secret is the
+    digest over "" (issue 17 item 9): identified access for anyone who knows a caller's name."""
+    refused(auth, None, token("radiology", "", use_digest=True))
+    refused(auth, None, token("nobody", "", use_digest=True))
+
+
 def test_password_digest_needs_nonce_and_created(auth):
     t = token("digester", "digest-pass", use_digest=True, nonce=b"n" * 16).token
     stripped = wsse.Security(wsse.UsernameToken(t.username, t.password, t.password_type, None, t.created,
