@@ -8,8 +8,8 @@ from pathlib import Path
 import psutil
 import requests
 
-from tests.support.process import served
-from tests.support.rad69 import Doc, parse_response, request_xml
+from support.process import served
+from support.rad69 import Doc, parse_response, request_xml
 
 SOAP = {"Content-Type": "application/soap+xml; charset=utf-8"}
 PADDING = 2_600_000
