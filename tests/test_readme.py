@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
+from support.needs import need_tool
 from support.process import served
 from wadows.samples import bundled_samples_dir
 
@@ -25,8 +23,8 @@ def _curl_block() -> str:
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_readme_curl_example_returns_dicom_that_pydicom_reads(tmp_path):
+    need_tool("curl", "curl")
     block = _curl_block()
     assert "127.0.0.1:8080" in block and "read_response.py" in block
     work = tmp_path / "cwd"

@@ -20,11 +20,12 @@ from . import filespan
 from .config import Config
 from .memory import release_free_memory
 from .retrieve.anonymize import Anonymizers
-from .retrieve.model import RetrieveResult
+from .retrieve.errors import ErrorCode
+from .retrieve.model import RegistryError, RetrieveResult
 from .retrieve.rad69 import ImagingDocumentSource
 from .security.auth import AuthenticationFailed, Authenticator
 from .soap import envelope, faults, mtom, responses, wsa, wsse
-from .soap.dispatch import dispatch, operation_for
+from .soap.dispatch import OPERATIONS, dispatch, operation_for
 from .soap.faults import SOAP12_CONTENT_TYPE, SoapFault
 from .soap.ns import WSSE
 from .store.base import Backend
@@ -59,6 +60,7 @@ class _Exchange:
 class WadoWsApp:
     def __init__(self, config: Config, backend: Backend, source: ImagingDocumentSource) -> None:
         self.config = config
+        self._parse_limits = envelope.ParseLimits(max_documents=config.server.max_documents)
         self.backend = backend
         self.source = source
         self.authenticator = Authenticator(config.auth)
@@ -169,7 +171,11 @@ class WadoWsApp:
             else:
                 raise faults.sender(f"Unsupported Content-Type '{media[:100]}'; send application/soap+xml or multipart/related (MTOM)",
                                     http_status="415 Unsupported Media Type")
-            env = envelope.parse_envelope(body, attachments)
+            try:
+                env = envelope.parse_envelope(body, attachments, self._parse_limits)
+            except envelope.TooManyDocuments as exc:
+                return self._respond(start_response, _too_many_documents(exc.limit),
+                                     next(iter(OPERATIONS.values())).response_action, None, ex)
             addr = wsa.read(env.headers)
             wsa.check_must_understand(env.headers, UNDERSTOOD_HEADERS)
             caller = self.authenticator.authenticate(environ.get("HTTP_AUTHORIZATION"), wsse.read(env.headers))
@@ -305,3 +311,12 @@ def anonymizers_from(config: Config) -> Anonymizers | None:
     key = load_key(Path(config.deid.key_file) if config.deid.key_file else None)
     rules = load_rules(config.deid.pixel_rules or None)
     return Anonymizers(key, config.deid.options, pixel_rules=rules)
+
+
+def _too_many_documents(limit: int) -> RetrieveResult:
+    """The 0005 answer rad69 gives, found by the envelope's pre-scan before the request was built."""
+    result = RetrieveResult()
+    result.errors.append(RegistryError(
+        ErrorCode.SIZE_EXCEEDS_LIMITS,
+        f"The request asks for more than {limit} documents; this server returns at most {limit} per request"))
+    return result

@@ -5,7 +5,7 @@ so the documented defaults and the effective ones cannot drift apart.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,12 @@ from typing import Any
 
 class ConfigError(ValueError):
     pass
+
+
+def derived_max_request_bytes(max_documents: int) -> int:
+    """What the largest allowed request needs: a DocumentRequest with 64-character UIDs, its study and
+    series, namespace prefixes and a toolkit's indentation stay under 2 KiB; headers under 256 KiB."""
+    return (256 << 10) + 2048 * max_documents
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,8 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
         sections[name] = cls(**{k: v for k, v in data[name].items() if k in names})
     sections["auth"] = _auth(data["auth"])
     cfg = Config(**sections)
+    if cfg.server.max_request_bytes == 0 and cfg.server.max_documents >= 1:
+        cfg = replace(cfg, server=replace(cfg.server, max_request_bytes=derived_max_request_bytes(cfg.server.max_documents)))
     if cfg.server.max_documents < 1 or cfg.server.max_request_bytes < 1024 or cfg.server.chunk_size < 4096:
         raise ConfigError("server limits are too small (max_documents >= 1, max_request_bytes >= 1024, chunk_size >= 4096)")
     if not 0 <= cfg.server.shutdown_grace_seconds <= 3600:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from support.rad69 import EXPLICIT_LE, IMPLICIT_LE, Doc, parse_response, request_xml
 from wadows.retrieve.errors import ErrorCode
 
@@ -124,3 +126,22 @@ def test_indexed_but_unreadable_document_is_0004_and_others_still_returned(sampl
     assert [e["errorCode"] for e in r.errors] == [ErrorCode.NO_LONGER_AVAILABLE.value]
     assert r.errors[0]["location"] == gone.sop
     assert [d for d, _ in r.documents()] == [kept.sop]
+
+
+@pytest.mark.parametrize("n, too_many", [(3, False), (4, True)])
+def test_max_documents_is_the_most_allowed_not_one_less_or_more(n, too_many):
+    """Exactly max_documents is served; one more is 0005 and nothing else (issue 17 item 9: `>` vs `>=`).
+    A foreign RepositoryUniqueId answers each served document without touching the backend."""
+    from wadows.retrieve.model import DocumentRequest, RetrieveRequest
+    from wadows.retrieve.rad69 import ImagingDocumentSource, SourceSettings
+
+    source = ImagingDocumentSource(None, SourceSettings(frozenset({"1.2.3.9"}), max_documents=3))
+    docs = tuple(DocumentRequest(study_uid="1.2", series_uid="1.2.3", repository_unique_id="1.2.3.8",
+                                 document_unique_id=f"1.2.3.4.{i}", home_community_id=None, anonymize=None)
+                 for i in range(n))
+    result = source.retrieve_imaging_document_set(RetrieveRequest(documents=docs, transfer_syntaxes=(), anonymize=None))
+    codes = [e.code for e in result.errors]
+    if too_many:
+        assert codes == [ErrorCode.SIZE_EXCEEDS_LIMITS]
+    else:
+        assert len(codes) == 3 and ErrorCode.SIZE_EXCEEDS_LIMITS not in codes

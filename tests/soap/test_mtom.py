@@ -3,6 +3,8 @@ import email.policy
 from pathlib import Path
 
 import pytest
+
+from support.needs import unavailable
 from lxml import etree
 
 from wadows.soap import faults, mtom
@@ -14,7 +16,7 @@ def _curl_example(name: str) -> tuple[str, bytes]:
     """The wire examples are curl command lines: pull out the Content-Type header and the body."""
     path = SHARED / name
     if not path.exists():
-        pytest.skip(f"{path} not found: the ../shared reference folder is absent")
+        unavailable(f"{path} not found: the ../shared reference folder is absent")
     text = path.read_text()
     ctype = text.split("-H 'Content-Type: ", 1)[1].split("' \\", 1)[0]
     body = text.split("--data-binary '", 1)[1].rsplit("'", 1)[0]

@@ -48,3 +48,20 @@ def test_response_headers_relate_to_request():
     hs = {h.tag.rpartition("}")[2]: h.text for h in wsa.response_headers("urn:resp", "urn:uuid:req")}
     assert hs["Action"] == "urn:resp" and hs["RelatesTo"] == "urn:uuid:req"
     assert hs["MessageID"].startswith("urn:uuid:") and hs["MessageID"] != "urn:uuid:req"
+
+
+@pytest.mark.parametrize("mu", ["TRUE", "True", "yes", "2", ""])
+def test_must_understand_not_an_xs_boolean_is_a_sender_fault(mu):
+    """SOAP 1.2 Part 1 §5.2.3: xs:boolean only; even on a header we understand, or for another role."""
+    for block in (f'<wsa:Action e:mustUnderstand="{mu}">a</wsa:Action>',
+                  f'<x:B e:mustUnderstand="{mu}" e:role="urn:someone-else"/>'):
+        with pytest.raises(faults.SoapFault) as info:
+            wsa.check_must_understand(headers(block), wsa.WSA_HEADERS)
+        assert info.value.code == faults.SENDER and "xs:boolean" in info.value.reason
+
+
+def test_must_understand_lexical_forms_with_whitespace():
+    wsa.check_must_understand(headers('<x:A e:mustUnderstand=" 0 "/><x:B e:mustUnderstand="false"/>'), wsa.WSA_HEADERS)
+    with pytest.raises(faults.SoapFault) as info:
+        wsa.check_must_understand(headers('<x:A e:mustUnderstand=" true "/>'), wsa.WSA_HEADERS)
+    assert info.value.code == faults.MUST_UNDERSTAND

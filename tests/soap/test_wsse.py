@@ -134,3 +134,28 @@ def test_old_wsse_created_accepted():
 def test_namespaces_are_the_oasis_ones():
     assert wsse.SECURITY_HEADERS == {f"{{{WSSE}}}Security"} and WSU.endswith("utility-1.0.xsd")
     assert wsse.PASSWORD_DIGEST == PROFILE + "#PasswordDigest"
+
+
+INVALID = (WSSE, "InvalidSecurity")
+
+
+@pytest.mark.parametrize("inside", ["garbage", "<!-- nothing -->", "", "  x  <wsu:Timestamp/>"])
+def test_must_understand_security_with_nothing_readable_is_invalid_security(inside):
+    block = (f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}" env:mustUnderstand="true">{inside}'
+             f"</wsse:Security>")
+    with pytest.raises(SoapFault) as info:
+        wsse.read(headers(block))
+    assert info.value.subcode == INVALID
+
+
+def test_text_inside_security_is_invalid_even_without_must_understand():
+    with pytest.raises(SoapFault) as info:
+        wsse.read(headers(f'<wsse:Security xmlns:wsse="{WSSE}">garbage</wsse:Security>'))
+    assert info.value.subcode == INVALID
+
+
+def test_security_with_a_timestamp_only_is_read():
+    block = (f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}" env:mustUnderstand="1">'
+             f"<wsu:Timestamp><wsu:Created>2026-01-01T00:00:00Z</wsu:Created></wsu:Timestamp></wsse:Security>")
+    sec = wsse.read(headers(block))
+    assert sec.token is None and sec.timestamp.created is not None

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from support.needs import unavailable
+
 from support.stub_archive import stub_archive
 from support.tls import openssl_missing, self_signed
 from wadows.store.errors import ArchiveAnswerError, ArchiveDenied, ArchiveTimeout, ArchiveUnavailable
@@ -85,7 +87,7 @@ def test_basic_and_bearer_credentials_are_sent(stub, tmp_path):
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_tls_is_verified_by_default_and_a_ca_bundle_is_honoured(tmp_path):
     if openssl_missing():
-        pytest.skip(openssl_missing())
+        unavailable(openssl_missing())
     cert, key = self_signed(tmp_path)
     with stub_archive([], tls=(cert, key)) as archive:
         with pytest.raises(ArchiveUnavailable) as info:

@@ -12,8 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import Callable
 
-import pytest
 from lxml import etree
+
+from support.needs import unavailable
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
 OFFICIAL_SCHEMAS = REFERENCE / "schemas" / "ihe-official" / "schema"
@@ -29,7 +30,7 @@ def reference_path(*parts: str) -> Path:
     """A file under ../shared/reference, or a pytest skip naming where it was looked for."""
     path = REFERENCE.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"reference data not found at {path.resolve()} (../shared absent)")
+        unavailable(f"reference data not found at {path.resolve()} (../shared absent)")
     return path
 
 

@@ -31,14 +31,24 @@ class Addressing:
 
 
 def is_true(value: str | None) -> bool:
-    return value is not None and value.strip() in ("1", "true")
+    """An env:mustUnderstand value: xs:boolean, whose only lexical forms are true/1/false/0 after
+    whitespace collapse (SOAP 1.2 Part 1 §5.2.3); "TRUE" or "yes" is a malformed message, not false."""
+    if value is None:
+        return False
+    given = value.strip(" \t\r\n")
+    if given in ("1", "true"):
+        return True
+    if given in ("0", "false"):
+        return False
+    raise faults.sender("A mustUnderstand attribute is not an xs:boolean (true, 1, false or 0)")
 
 
 def check_must_understand(headers: list[etree._Element], understood: frozenset[str]) -> None:
+    # Every value is checked, whatever the role: a malformed attribute makes the message malformed.
+    marked = [h for h in headers if is_true(h.get(q(SOAP12, "mustUnderstand")))]
     not_understood = [
-        h.tag for h in headers
-        if is_true(h.get(q(SOAP12, "mustUnderstand")))
-        and h.get(q(SOAP12, "role")) in OUR_ROLES
+        h.tag for h in marked
+        if h.get(q(SOAP12, "role")) in OUR_ROLES
         and h.tag not in understood
     ]
     if not_understood:

@@ -93,7 +93,11 @@ def read(headers: list[etree._Element]) -> Security | None:
     if len(ours) > 1:
         raise _invalid("More than one wsse:Security header is addressed to this service")
     header = ours[0]
+    must_understand = is_true(header.get(q(SOAP12, "mustUnderstand")))
     token = timestamp = None
+    if (header.text or "").strip() or any((c.tail or "").strip() for c in header):
+        # Character content is no part of wsse:Security (WSS 1.1 §5): a broken header, not an absent one.
+        raise _invalid("The wsse:Security header holds text outside its elements")
     for child in header:
         if not isinstance(child.tag, str):
             continue
@@ -105,11 +109,14 @@ def read(headers: list[etree._Element]) -> Security | None:
             if timestamp is not None:
                 raise _invalid("More than one wsu:Timestamp in the Security header")
             timestamp = _timestamp(child)
-        elif is_true(header.get(q(SOAP12, "mustUnderstand"))):
+        elif must_understand:
             # Claiming to understand a header whose signature or encryption we would skip would be a lie
             # the client relies on (SOAP 1.2 Part 1 §5.2.3).
             raise faults.sender(f"This service understands only UsernameToken and Timestamp in wsse:Security, "
                                 f"not {etree.QName(child).localname[:64]}", (WSSE, "UnsupportedSecurityToken"))
+    if must_understand and token is None and timestamp is None:
+        # Treating it as "no credentials" would process a header we claim to understand without reading it.
+        raise _invalid("The wsse:Security header marked mustUnderstand holds neither a UsernameToken nor a Timestamp")
     return Security(token, timestamp)
 
 
