@@ -25,7 +25,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from . import private
+from . import checks, private
 from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .dates import day_offset
 from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rule, facts_of, load_rules
@@ -85,8 +85,7 @@ class Deidentifier:
     def _prepare(self, ds: Dataset) -> tuple[Context, PixelRule | None, bool]:
         """Everything decided from the original values, before any change: refusal, pixel rule,
         UID map and date offset. Raises DeidentificationRefused."""
-        if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
-            raise DeidentificationRefused("the object has no SOP Class UID or SOP Instance UID")
+        checks.check_object(ds)
         facts = facts_of(ds)
         rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
                            clean_visual_features="CleanRecognizableVisualFeaturesOption" in self.options)
