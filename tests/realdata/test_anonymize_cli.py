@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.needs import need_tool
+from support.needs import need_tool
 
 from .corpus import REASONS, samples
 
