@@ -148,8 +148,6 @@ class Plan:
 def module_types() -> dict[int, str]:
     """Type 1/1C/2/2C text attributes the table does not list (tools/gen_module_types.py)."""
     ref = resources.files("wadows").joinpath("data", "deid", "module_types.json")
-    if not ref.is_file():
-        return {}
     return {int(k, 16): v for k, v in json.loads(ref.read_text(encoding="utf-8"))["types"].items()}
 
 
