@@ -227,7 +227,7 @@ def test_curves_and_overlays_removed_by_basic_profile(ct):
     assert 0x60003000 not in graphics                                 # no pixel rule says where text is
 
 
-def test_already_deidentified_keeps_uids_and_is_idempotent(ct):
+def test_our_output_is_stable_when_anonymized_again(ct):
     options = ("RetainLongitudinalTemporalInformationModifiedDatesOption", "CleanDescriptorsOption",
                "RetainSafePrivateOption", "RetainDeviceIdentityOption")
     deid = Deidentifier(KEY, options)
@@ -242,10 +242,13 @@ def test_already_deidentified_keeps_uids_and_is_idempotent(ct):
     assert stream.sop_instance_uid == reread(first.getvalue()).SOPInstanceUID
 
 
-def test_marked_by_someone_else_keeps_uids_but_loses_names(ct):
+def test_marked_by_someone_else_gets_new_uids_and_loses_names(ct):
     ct.PatientIdentityRemoved = "YES"
+    ct.DeidentificationMethod = "keep dates, keep private"
     out = _run(ct)
-    assert out.SOPInstanceUID == ORIGINAL_SOP and out.StudyInstanceUID == ORIGINAL_STUDY
+    assert out.SOPInstanceUID != ORIGINAL_SOP and out.StudyInstanceUID != ORIGINAL_STUDY
+    assert out.SOPInstanceUID == Deidentifier(KEY).map_uid(ORIGINAL_SOP)
+    assert ORIGINAL_SOP.encode() not in to_bytes(out)
     assert out.PatientName == "" and "PatientAddress" not in out
 
 

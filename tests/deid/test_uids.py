@@ -40,9 +40,28 @@ def test_distinct_uids_stay_distinct(a, b, key):
 def test_known_value_and_padding():
     # A fixed vector, so another process or machine with the same key reproduces it.
     assert UIDMap(b"\0" * 32)("1.2.3") == UIDMap(b"\0" * 32)("1.2.3\0")
-    assert UIDMap(b"\0" * 32)("1.2.3") == "2.25.324811415056543479332968633230762605229"
-    digest = hmac.new(b"\0" * 32, b"1.2.3", hashlib.sha256).digest()
-    assert UIDMap(b"\0" * 32)("1.2.3") == f"2.25.{int.from_bytes(digest[:16], 'big')}"
+    body = hmac.new(b"\0" * 32, b"1.2.3", hashlib.sha256).digest()[:12]
+    check = hmac.new(b"\0" * 32, b"wadows-uid-check\0" + body, hashlib.sha256).digest()[:4]
+    assert UIDMap(b"\0" * 32)("1.2.3") == f"2.25.{int.from_bytes(body + check, 'big')}"
+
+
+@given(uids, keys)
+def test_our_output_maps_to_itself_and_only_under_its_key(uid, key):
+    mapped = UIDMap(key)(uid)
+    assert UIDMap(key)(mapped) == mapped
+    assert UIDMap(key + b"x")(mapped) != mapped
+
+
+def test_a_foreign_2_25_uid_is_remapped():
+    m = UIDMap(b"k" * 32)
+    foreign = "2.25.329800735698586629295641978511506172918"
+    assert m(foreign) != foreign
+
+
+def test_invalid_uids_are_remapped():
+    m = UIDMap(b"k" * 32)
+    out = m("a3f09c77e0d1")
+    assert is_valid_uid(out) and "a3f0" not in out
 
 
 def test_well_known_uids_are_not_remapped():

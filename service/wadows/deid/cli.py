@@ -10,7 +10,10 @@ run goes on; the exit status is 1 if any file failed, 2 for unusable arguments.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import warnings
+from collections import Counter
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,12 +22,16 @@ from pathlib import Path
 
 from pydicom.errors import InvalidDicomError
 
+from . import checks
 from .engine import Deidentifier
 from .keys import load_key
 from .pixels import DeidentificationRefused, load_rules
 from .profile import OPTIONS
 
 _worker: Deidentifier | None = None
+
+NOT_DICOM = "not a DICOM Part-10 file"
+MALFORMED = "cannot be de-identified: the object is malformed (an element cannot be decoded)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,11 +66,54 @@ def _files(inputs: list[Path]) -> Iterator[tuple[Path, Path]]:
 
 def _init(key: bytes, options: list[str], rules_path: str | None) -> None:
     global _worker
+    _quiet_libraries()
     _worker = Deidentifier(key, options, pixel_rules=load_rules(rules_path) if rules_path else None)
 
 
-def _one(src: str, dst: str) -> tuple[str, str | None]:
-    """De-identify one file atomically; returns (src, reason) with reason None on success."""
+# pydicom's warnings and log lines quote the values they object to (a malformed UID, a name too long
+# for its VR): on the CLI's stderr they would print original identifiers. `wadows serve` silences
+# them (server.configure_logging); the CLI catches them per file and reports only their kind.
+_kinds: Counter[str] = Counter()
+
+
+class _CountingHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _kinds[f"pydicom log {record.levelname.lower()}"] += 1
+
+
+def _quiet_libraries() -> None:
+    for name in ("pydicom", "urllib3"):
+        lib = logging.getLogger(name)
+        lib.handlers[:] = [_CountingHandler()]
+        lib.propagate = False
+
+
+class _counted_warnings(warnings.catch_warnings):
+    def __init__(self):
+        super().__init__(record=True)
+
+    def __enter__(self):
+        caught = super().__enter__()
+        warnings.simplefilter("always")
+        self._caught = caught
+        return caught
+
+    def __exit__(self, *exc):
+        for w in self._caught:
+            _kinds[f"{w.category.__name__}"] += 1
+        return super().__exit__(*exc)
+
+
+def _one(src: str, dst: str) -> tuple[str, str | None, dict[str, int]]:
+    """De-identify one file atomically; returns (src, reason, warning kinds) with reason None on
+    success. Reasons are fixed sentences: never an exception's class name or message."""
+    _kinds.clear()
+    with _counted_warnings():
+        src, reason = _one_file(src, dst)
+    return src, reason, dict(_kinds)
+
+
+def _one_file(src: str, dst: str) -> tuple[str, str | None]:
     assert _worker is not None
     target = Path(dst)
     try:
@@ -80,11 +130,13 @@ def _one(src: str, dst: str) -> tuple[str, str | None]:
     except DeidentificationRefused as exc:
         return src, f"refused: {exc}"
     except InvalidDicomError:
-        return src, "not a DICOM Part-10 file"
-    except (EOFError, OSError) as exc:
-        return src, f"cannot read or write: {type(exc).__name__}: {getattr(exc, 'strerror', None) or 'truncated'}"
-    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run; its values stay out of the message
-        return src, f"cannot be de-identified ({type(exc).__name__})"
+        return src, NOT_DICOM
+    except EOFError:
+        return src, f"refused: {checks.TRUNCATED}"
+    except OSError as exc:
+        return src, f"cannot read or write: {exc.strerror or 'input/output error'}"
+    except Exception:  # noqa: BLE001 - one bad file must not stop the run; its values stay out of the message
+        return src, MALFORMED
     return src, None
 
 
@@ -122,16 +174,22 @@ def run(args: argparse.Namespace) -> int:
             seen.add(dst)
             jobs.append((str(src), str(dst)))
     results = _run_jobs(jobs, max(1, args.jobs), key, args.option, args.pixel_rules)
-    errors += [(src, reason) for src, reason in results if reason]
+    errors += [(src, reason) for src, reason, _ in results if reason]
     for src, reason in errors:
         print(f"wadows anonymize: {src}: {reason}", file=sys.stderr)
-    done = len(jobs) - sum(1 for _, r in results if r)
+    kinds: Counter[str] = Counter()
+    for _, _, counted in results:
+        kinds.update(counted)
+    if kinds:
+        listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        print(f"wadows anonymize: library warnings (values withheld): {listed}", file=sys.stderr)
+    done = len(jobs) - sum(1 for _, r, _ in results if r)
     print(f"wadows anonymize: {done} written to {out_dir}, {len(errors)} failed", file=sys.stderr)
     return 1 if errors else 0
 
 
 def _run_jobs(jobs: list[tuple[str, str]], n: int, key: bytes, options: list[str],
-              rules: Path | None) -> list[tuple[str, str | None]]:
+              rules: Path | None) -> list[tuple[str, str | None, dict[str, int]]]:
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=None, desc="anonymize")

@@ -1,16 +1,16 @@
 """The de-identifier: PS3.15 Annex E Basic Application Level Confidentiality Profile and its options,
 applied to one object at a time (in memory, file to file, or as a stream).
 
-Objects already de-identified (Patient Identity Removed (0012,0062) YES on arrival): PS3.18 §8.1.7
-asks for "a new SOP Instance UID if the content has not already been anonymized", so such an
-object keeps its SOP Instance UID, and therefore keeps every other UID too: remapping its Study,
-Series or Frame of Reference UIDs, or its references to other (equally already de-identified)
-instances, while keeping its own would tear it away from the instances it belongs with. Its dates
-are not shifted again either (they were shifted, or removed, the first time). Every other action
-still applies, so an object merely marked YES by someone else still loses names and identifiers.
-All replacements are fixed dummies or keyed values that map to themselves the second time, and the
-marking is the union of the old and new codes, so de-identifying an output again with the same key
-and options gives identical bytes.
+Never trust a flag: Patient Identity Removed (0012,0062) YES on arrival changes nothing about UIDs.
+PS3.18 §8.1.7 allows keeping the SOP Instance UID of content "already anonymized" but does not
+require it, and a flag written by another tool (with "keep dates / keep private" methods) says
+nothing about its UIDs, so every UID goes through the keyed map. Our own output stays stable: the
+map recognises the UIDs it produced under the same key by their check bits (uids.py) and leaves them,
+so no object's own original Study, Series or SOP Instance UID ever comes out, whatever it says about
+itself. Dates of an object marked YES are not shifted again (a shift applied twice would move our
+own output). Every other action applies as usual. All replacements are fixed dummies or keyed values
+that map to themselves the second time, and the marking is the union of the old and new codes, so
+de-identifying an output again with the same key and options gives identical bytes.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from . import private
+from . import checks, private
 from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .dates import day_offset
 from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rule, facts_of, load_rules
@@ -85,14 +85,13 @@ class Deidentifier:
     def _prepare(self, ds: Dataset) -> tuple[Context, PixelRule | None, bool]:
         """Everything decided from the original values, before any change: refusal, pixel rule,
         UID map and date offset. Raises DeidentificationRefused."""
-        if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
-            raise DeidentificationRefused("the object has no SOP Class UID or SOP Instance UID")
+        checks.check_object(ds)
         facts = facts_of(ds)
         rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options)
         already = _already_deidentified(ds)
         # Under Retain UIDs the table itself says K for the UIDs it retains; its other U rows (a Digital
         # Signature UID, say) are still remapped, so the walk keeps the keyed map.
-        map_uid = _identity if already else self._uid_map
+        map_uid = self._uid_map
         shift = None
         if MODIFIED_DATES in self.options and not already:
             shift = day_offset(self.key, str(ds.get("PatientID", "") or ""))
@@ -180,8 +179,8 @@ class Deidentifier:
         with these before streaming the object (PS3.18 §8.1.7 wants the new SOP Instance UID in the
         response metadata), so a refusal becomes a per-document error instead of a cut connection.
         ``header`` may lack the pixel data; the stream decides the same from the same header."""
-        _ctx, _rule, already = self._prepare(header)
-        remap = _identity if already else self.map_uid
+        self._prepare(header)
+        remap = self.map_uid
 
         def uid(keyword: str) -> str:
             value = header.get(keyword)

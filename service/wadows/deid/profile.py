@@ -145,7 +145,14 @@ class Plan:
 
 
 @cache
-def compile_plan(options: frozenset[str]) -> Plan:
+def module_types() -> dict[int, str]:
+    """Type 1/1C/2/2C text attributes the table does not list (tools/gen_module_types.py)."""
+    ref = resources.files("wadows").joinpath("data", "deid", "module_types.json")
+    return {int(k, 16): v for k, v in json.loads(ref.read_text(encoding="utf-8"))["types"].items()}
+
+
+@cache
+def compile_plan(options: frozenset[str], with_types: bool = True) -> Plan:
     t = table()
     columns = tuple(OPTION_BY_NAME[o].column for o in sorted(options) if OPTION_BY_NAME[o].column)
     actions: dict[int, str] = {}
@@ -169,5 +176,11 @@ def compile_plan(options: frozenset[str]) -> Plan:
     date_action = "K" if FULL_DATES in options else "C" if MODIFIED_DATES in options else "X"
     for key in untabled["dates"]:
         actions[int(key, 16)] = date_action
+    # PS3.15 E.1.1: the result stays a conformant instance. An untabled text attribute that is Type 1
+    # or 2 somewhere (Segment Label, Modality LUT Type, Stack ID, Unformatted Text Value...) is cleaned
+    # instead of removed: vocabulary words survive, anything else becomes the dummy.
+    if with_types:
+        for tag in module_types():
+            actions.setdefault(tag, "C")
     return Plan(options=options, actions=actions, curves=ranges["50xxxxxx"], overlay_data=ranges["60xx3000"],
                 overlay_comments=ranges["60xx4000"], private=_resolve(t["private"], columns))

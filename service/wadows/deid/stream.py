@@ -26,6 +26,7 @@ from pydicom import dcmread
 from pydicom.uid import UID, ExplicitVRBigEndian
 
 from ..filespan import FileSpan
+from . import checks
 
 if TYPE_CHECKING:
     from .engine import Deidentifier
@@ -116,6 +117,46 @@ def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int, spans: bool)
             yield from _copy(src, item_length, chunk_size, spans)
 
 
+def _check_pixels_complete(src: BinaryIO, pixel_at: int, implicit: bool) -> None:
+    """Walk the pixel element headers as _pixel_elements will, seeking over values, and raise
+    EOFError when the file ends before they do: a truncated object is refused before its first byte
+    goes out instead of failing mid-stream."""
+    size = src.seek(0, io.SEEK_END)
+    pos, last = pixel_at, 0
+
+    def take(n: int) -> bytes:
+        nonlocal pos
+        src.seek(pos)
+        data = src.read(n)
+        if len(data) != n:
+            raise EOFError
+        pos += n
+        return data
+
+    try:
+        while pos + 4 <= size:
+            group, element = struct.unpack("<HH", take(4))
+            tag = group << 16 | element
+            if tag not in _PIXEL_TAGS or tag <= last:
+                break
+            last = tag
+            length = struct.unpack("<L", take(4) if implicit else take(8)[4:])[0]
+            if length != _UNDEFINED:
+                pos += length
+                if pos > size:
+                    raise EOFError
+                continue
+            while True:
+                item = take(8)
+                if (struct.unpack("<HH", item[:4])[0] << 16 | struct.unpack("<HH", item[:4])[1]) == _SEQUENCE_DELIMITER:
+                    break
+                pos += struct.unpack("<L", item[4:])[0]
+                if pos > size:
+                    raise EOFError
+    finally:
+        src.seek(pixel_at)
+
+
 def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20, spans: bool = False) -> DeidentifiedStream:
     from .engine import write_bytes
     from .part10 import header_bytes
@@ -123,14 +164,20 @@ def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20, sp
     start = src.tell()
     ds = dcmread(src, stop_before_pixels=True)
     pixel_at = src.tell()
+    checks.check_meta(ds)
     ts = UID(ds.file_meta.TransferSyntaxUID)
     ctx, rule, already = deid._prepare(ds)  # refusals are raised here, before any byte
     if rule is not None or ts.is_deflated or ts == ExplicitVRBigEndian or not ts.is_little_endian:
         src.seek(start)
         whole = dcmread(src)
+        checks.check_complete(whole)
         deid.deidentify(whole)
         data = write_bytes(whole)
         return _new(whole, (data[i:i + chunk_size] for i in range(0, len(data), chunk_size)))
+    try:
+        _check_pixels_complete(src, pixel_at, ts.is_implicit_VR)
+    except EOFError:
+        raise checks.InputRefused(checks.TRUNCATED) from None
     deid._apply(ds, ctx, None, already)
     header = header_bytes(ds)
 
