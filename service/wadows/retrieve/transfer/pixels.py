@@ -29,6 +29,7 @@ from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import HTJ2K, JPEG2000, UID, ExplicitVRLittleEndian, JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLSNearLossless
 
 from ..part10 import ITEM, PIXEL_DATA, SEQUENCE_DELIMITER, UNDEFINED_LENGTH, element_header, item_header
+from .codec_lock import codec_lock
 from .errors import TranscodeError
 from .support import ALWAYS_LOSSY, LOSSY_WHEN_WRITTEN, codec_for, preferred_plugin
 
@@ -125,7 +126,8 @@ def _decode(ts: UID, open_value: Callable[[], BinaryIO], opts: dict[str, Any], *
     index = 0
     while True:
         try:
-            arr, meta = next(frames)
+            with codec_lock(ts):
+                arr, meta = next(frames)
         except StopIteration:
             return
         except Exception as exc:
@@ -195,8 +197,9 @@ def _encode(ds: Dataset, frames: Iterator[tuple[np.ndarray, dict[str, Any]]], ta
             options = {k: meta[k] for k in ("rows", "columns", "samples_per_pixel", "bits_allocated",
                                             "bits_stored", "pixel_representation", "photometric_interpretation")}
             try:
-                data = encoder.encode(arr, encoding_plugin=plugin, number_of_frames=1, planar_configuration=0,
-                                      **options, **extra)
+                with codec_lock(target):
+                    data = encoder.encode(arr, encoding_plugin=plugin, number_of_frames=1, planar_configuration=0,
+                                          **options, **extra)
             except Exception as exc:
                 raise TranscodeError(f"frame {len(lengths) + 1} cannot be encoded as {target.name} "
                                      f"({type(exc).__name__})") from None
