@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from ..deid import DeidentificationRefused
 from ..filespan import FileSpan, materialize
@@ -133,11 +133,18 @@ class ImagingDocumentSource:
         except OSError as exc:
             return error(*_unavailable(exc))
         if not anonymize:
+            chunks = lambda: self._stream(instance, target)  # noqa: E731
+            if target != instance.transfer_syntax_uid:
+                converted = self._convert_first(instance, target, request.transfer_syntaxes, header is not None,
+                                                lambda t: self._stream(instance, t))
+                if isinstance(converted, tuple):
+                    return error(*converted)
+                chunks = lambda: _replay(converted, self.settings.chunk_size)  # noqa: E731
             return DocumentResult(
                 repository_unique_id=doc.repository_unique_id,
                 document_unique_id=instance.sop_instance_uid,
                 mime_type=DICOM_MIME,
-                chunks=lambda: self._stream(instance, target),
+                chunks=chunks,
                 home_community_id=doc.home_community_id,
             )
         deid = self.anonymizers.get(caller.deid_options)
@@ -151,13 +158,57 @@ class ImagingDocumentSource:
         except Exception as exc:  # a header the engine cannot read: this document fails, not the request
             log.error("de-identification decision failed (%s)", type(exc).__name__)  # never its message
             return error(ErrorCode.UNABLE_TO_ANONYMIZE, "This document's header could not be de-identified")
+        chunks = lambda: self._stream_anonymized(instance, target, deid)  # noqa: E731
+        if target != instance.transfer_syntax_uid:
+            converted = self._convert_first(instance, target, request.transfer_syntaxes,
+                                            "PixelData" not in header and "FloatPixelData" not in header
+                                            and "DoubleFloatPixelData" not in header,
+                                            lambda t: self._stream_anonymized(instance, t, deid))
+            if isinstance(converted, tuple):
+                return error(*converted)
+            chunks = lambda: _replay(converted, self.settings.chunk_size)  # noqa: E731
         return DocumentResult(
             repository_unique_id=doc.repository_unique_id,
             document_unique_id=new.sop_instance_uid,
             mime_type=DICOM_MIME,
-            chunks=lambda: self._stream_anonymized(instance, target, deid),
+            chunks=chunks,
             home_community_id=doc.home_community_id,
         )
+
+    def _convert_first(self, instance: StoredInstance, target: str, requested: tuple[str, ...],
+                       no_pixels: bool, produce: Callable[[str], Iterator[bytes | FileSpan]]
+                       ) -> BinaryIO | _StoredLater | tuple[ErrorCode, str]:
+        """Convert now, into a bounded spool (memory up to _SPOOL_IN_MEMORY, then a nameless temp
+        file), so that a conversion that fails becomes this document's error before any byte of the
+        response is promised; on failure the next listed syntax is tried (RAD TF-3 4.69.4.1.2:
+        the first syntax in the list that can be produced)."""
+        remaining = [ts.strip() for ts in requested]
+        while target is not None:
+            if target == instance.transfer_syntax_uid:
+                return _StoredLater(lambda t=target: produce(t))
+            spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+            try:
+                for piece in materialize(produce(target), self.settings.chunk_size):
+                    spool.write(piece)
+                spool.seek(0)
+                return spool
+            except transfer.TranscodeError:
+                spool.close()
+                log.info("conversion to a requested transfer syntax failed; trying the next one")
+            except OSError as exc:
+                spool.close()
+                return _unavailable(exc)
+            except Exception as exc:  # e.g. the de-identifier refusing while writing: this document only
+                spool.close()
+                log.error("conversion failed (%s)", type(exc).__name__)  # never its message
+                return (ErrorCode.PROCESSING_FAILURE, "This document could not be produced in the requested transfer syntax")
+            remaining = remaining[remaining.index(target) + 1:] if target in remaining else []
+            target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, remaining)
+            if target is None and no_pixels:
+                target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, remaining, has_pixel_data=False)
+        return (ErrorCode.CANNOT_PROVIDE_IN_FORMAT,
+                "This document's pixel data could not be converted to any of the requested transfer syntaxes "
+                "(the encoder or decoder refused it)")
 
     def _stream(self, instance: StoredInstance, target_ts: str) -> Iterator[bytes | FileSpan]:
         with self.backend.open(instance) as src:
@@ -199,6 +250,24 @@ def _unavailable(exc: OSError) -> tuple[ErrorCode, str]:
     if isinstance(exc, ArchiveAnswerError):
         return ErrorCode.PROCESSING_FAILURE, "The archive's answer for this document could not be used"
     return ErrorCode.NO_LONGER_AVAILABLE, "The document is indexed but can no longer be read"
+
+
+class _StoredLater:
+    """A fallback that landed on the stored syntax: sent from the file as usual (file spans)."""
+
+    def __init__(self, stream: Callable[[], Iterator[bytes | FileSpan]]) -> None:
+        self.stream = stream
+
+
+def _replay(spool: BinaryIO | _StoredLater, chunk_size: int) -> Iterator[bytes | FileSpan]:
+    if isinstance(spool, _StoredLater):
+        yield from spool.stream()
+        return
+    # Not closed here: the spool lives as long as the result (a replay re-reads it), and a
+    # SpooledTemporaryFile frees its memory or nameless file when released.
+    spool.seek(0)
+    while piece := spool.read(chunk_size):
+        yield piece
 
 
 class _CallerView:
