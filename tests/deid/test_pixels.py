@@ -35,15 +35,18 @@ def _run(ds, *options, rules=(RULE,)):
     return pydicom.dcmread(io.BytesIO(data))
 
 
-def test_burned_in_yes_is_refused_without_the_option():
+@pytest.mark.parametrize("flag", [None, "YES"])
+def test_basic_profile_refuses_burned_in_without_a_rule(flag):
     with pytest.raises(DeidentificationRefused) as err:
-        _run(_us("YES"))
+        _run(_us(flag), rules=())
     assert "Doe" not in str(err.value) and "Test Echo" not in str(err.value)
 
 
-def test_absent_flag_without_the_option_passes_untouched():
-    out = _run(_us(None))
-    assert np.all(out.pixel_array == 1000)
+@pytest.mark.parametrize("flag", [None, "YES"])
+def test_basic_profile_blanks_by_a_matching_rule(flag):
+    out = _run(_us(flag))
+    assert np.all(out.pixel_array[0:6] == 0) and out.pixel_array[10, 10] == 1000
+    assert out.BurnedInAnnotation == "NO" and out.PatientIdentityRemoved == "YES"
 
 
 @pytest.mark.parametrize("flag", [None, "YES"])
@@ -117,7 +120,8 @@ def test_recognizable_visual_features():
 
 def test_bundled_rules_load():
     rules = load_rules()
-    assert rules and all(r.regions and r.match for r in rules)
+    assert len(rules) > 100 and {r.section for r in rules} == {"whitelist", "graylist", "blacklist"}
+    assert sum(1 for r in rules if r.coordinates) > 100
 
 
 def test_colour_ybr_is_written_as_rgb_after_blanking():
