@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 TIMEOUT_SECONDS = 20.0
 _WORD_KEYWORDS = ("PatientName", "PatientID", "OtherPatientIDs", "AccessionNumber", "InstitutionName",
@@ -38,9 +39,10 @@ def identifying_words(ds: Dataset) -> frozenset[str]:
     words: set[str] = set()
     for keyword in _WORD_KEYWORDS:
         value = ds.get(keyword)
-        values = value if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and \
-            not isinstance(value, str) else [value]
-        for v in values if value is not None else ():
+        if value is None:
+            continue
+        values = list(value) if isinstance(value, (list, tuple, MultiValue)) else [value]
+        for v in values:
             for part in re.split(r"[\s^=,.\-/]+", str(v)):
                 n = _norm(part)
                 if len(n) >= 3:
