@@ -116,3 +116,36 @@ def test_cli_refuses_per_file_and_counts(tmp_path, capsys):
     assert written == ["us-iu22-rule-cine-rgb.dcm", "us-iu22-rule.dcm"]
     for p in Path(tmp_path / "out").rglob("*.dcm"):
         assert not _reads_drawn(pydicom.dcmread(p))
+
+
+def test_served_rad69_refused_is_0001_and_blanked_is_returned(tmp_path):
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    from conftest import instances_in
+    from wadows.filespan import materialize
+    from wadows.retrieve.anonymize import Anonymizers
+    from wadows.retrieve.errors import ErrorCode
+    from wadows.retrieve.model import DocumentRequest, RetrieveRequest
+    from wadows.retrieve.rad69 import ImagingDocumentSource, SourceSettings
+    from wadows.store.filestore import FileStore
+
+    root = tmp_path / "store"
+    refused = make_burned(rgb=True)
+    refused.SOPInstanceUID = refused.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.77001"
+    blanked = make_burned(real_rule=True)
+    blanked.SOPInstanceUID = blanked.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.77002"
+    write(refused, root / "a.dcm")
+    write(blanked, root / "b.dcm")
+    store = FileStore(root, tmp_path / "index.sqlite")
+    store.refresh()
+    src = ImagingDocumentSource(store, SourceSettings(frozenset({"1.2.3.4.5"})), Anonymizers(KEY))
+    insts = {i.sop: i for i in instances_in(root)}
+    docs = tuple(DocumentRequest(i.study, i.series, "1.2.3.4.5", i.sop, anonymize="yes") for i in insts.values())
+    result = src.retrieve_imaging_document_set(RetrieveRequest(docs, (ExplicitVRLittleEndian,)))
+    assert result.status.endswith("PartialSuccess")
+    (err,) = result.errors
+    assert err.code is ErrorCode.UNABLE_TO_ANONYMIZE and err.location == refused.SOPInstanceUID
+    assert "HOLLOWAY" not in err.context
+    (doc,) = result.documents
+    out = pydicom.dcmread(io.BytesIO(b"".join(materialize(doc.chunks()))))
+    assert out.PatientIdentityRemoved == "YES" and not _reads_drawn(out)
