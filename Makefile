@@ -48,6 +48,7 @@ bench: $(STAMP) sysdeps
 	$(PY) bench/request_cost.py
 	$(PY) bench/request_cost.py --anonymize
 	$(PY) bench/deid.py
+	$(PY) bench/ocr.py
 	$(PY) bench/orthanc.py
 
 clean:
