@@ -193,7 +193,10 @@ def choose_rule(facts: Mapping[str, object], rules: Iterable[PixelRule], *, clea
 
     Applied under every option set (PS3.18 §8.1.7 note 2: refuse unless certain): an object that may
     carry text in its pixels is blanked by every matching graylist rule with coordinates, or refused;
-    a blacklist match is refused; whitelist matches never clear a may-carry-text object (they would
+    a blacklist match refuses such an object even when a graylist box matches (deid: "flag, do not
+    trust coordinates"); on other images (CT, MR without the flag: the recipe's blacklist has
+    site catch-alls such as "secondary or derived" and "missing Image Type") it is recorded only, as
+    refusing every derived CT would refuse images with no sign of text; whitelist matches never clear a may-carry-text object (they would
     trust the flag). ``clean_pixel_data`` is accepted for callers and changes nothing: the basic
     profile cannot honestly mark such an object de-identified either."""
     if clean_visual_features and str(facts.get("RecognizableVisualFeatures", "")).strip().upper() == "YES":
@@ -202,13 +205,14 @@ def choose_rule(facts: Mapping[str, object], rules: Iterable[PixelRule], *, clea
     if "Rows" not in facts:
         return None  # no image: nothing burned in
     hits = [r for r in rules if r.matches(facts)]
-    if any(r.section == "blacklist" for r in hits):
+    text = may_carry_text(facts)
+    if text and any(r.section == "blacklist" for r in hits):
         raise DeidentificationRefused("the object matches a blacklist rule of the burned-in text rule set")
     gray = [r for r in hits if r.section == "graylist"]
     boxes = tuple(dict.fromkeys(b for r in gray for b in r.boxes(facts)))
     if boxes:
         return PixelRule(" + ".join(r.name for r in gray if r.boxes(facts)), {}, boxes)
-    if may_carry_text(facts):
+    if text:
         raise DeidentificationRefused("the pixel data may contain burned-in text and no blanking rule matches "
                                       "this device and frame size")
     return None
