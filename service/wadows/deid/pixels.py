@@ -4,15 +4,13 @@
 Which objects carry burned-in text is decided before anything else (refusal must come before the
 first byte of output):
 
-* Burned In Annotation (0028,0301) YES, or absent on the kinds of object that usually carry
-  text in their pixels (modality US, SC, OT, XC, ES, or a Secondary Capture SOP class), counts as
-  burned in.
-* With CleanPixelDataOption, a burned-in object needs a matching rule (pixel_rules.json: device
-  and frame size -> rectangles), else it is refused. A matching rule is applied even when the
-  object says NO: the rule describes the device, which knows better than the flag.
-* Without the option, an object that says YES is refused: the basic profile leaves pixels alone
-  and so cannot honestly produce Patient Identity Removed YES for it. An absent flag is not
-  refused then (that is the option's job); this is the decision documented in deid/README.md.
+* Burned In Annotation (0028,0301) YES, or absent/empty on the kinds of object that usually carry
+  text in their pixels (modality US, SC, OT, XC, ES, or a Secondary Capture SOP class), or
+  Recognizable Visual Features YES: the object may carry text.
+* Under every option set (PS3.18 §8.1.7 note 2), such an object is blanked by the matching rules of
+  pixel_rules.json (deid's recipe, see choose_rule) or refused; it is never marked de-identified with
+  its pixels untouched. A matching graylist rule is applied even when the object says NO: the rule
+  describes the device, which knows better than the flag. OCR then checks the result (ocr.py).
 
 Blanking decodes the pixel data (the only case where wadows decodes it). Lossless syntaxes that
 pydicom can encode again (RLE Lossless; JPEG 2000 Lossless for one sample per pixel) are encoded
