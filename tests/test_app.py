@@ -41,7 +41,8 @@ def test_mtom_request_like_cxf_is_accepted(server, sample_instances):
 
 
 def test_get_routes(server):
-    assert requests.get(server.base + "/healthz", timeout=10).json()["status"] == "ok"
+    health = requests.get(server.base + "/healthz", timeout=10).json()
+    assert health["status"] == "ok" and isinstance(health["verify_pixels"], bool)
     assert requests.get(server.base + "/nothing", timeout=10).status_code == 404
     r = requests.put(server.url, data=b"x", timeout=10)
     assert r.status_code == 405 and "html" not in r.headers["Content-Type"]

@@ -121,8 +121,15 @@ class WadoWsApp:
             backend = self.backend.health()
         except Exception as exc:  # a broken backend is a health answer, not a crash
             backend = {"ok": False, "error": type(exc).__name__}
-        body = json.dumps({"status": "ok", "backend": backend}).encode()
+        body = json.dumps({"status": "ok", "backend": backend, "verify_pixels": self._verify_pixels()}).encode()
         return self._static(start_response, body, "application/json")
+
+    def _verify_pixels(self) -> bool:
+        """Whether OCR verification of blanked pixels is active ([deid] verify_pixels, README)."""
+        from .deid import ocr
+
+        setting = self.config.deid.verify_pixels
+        return self.config.deid.enabled and (ocr.available() if setting == "auto" else bool(setting))
 
     @staticmethod
     def _static(start_response: StartResponse, body: bytes, ctype: str) -> Iterable[bytes]:
@@ -310,7 +317,8 @@ def anonymizers_from(config: Config) -> Anonymizers | None:
 
     key = load_key(Path(config.deid.key_file) if config.deid.key_file else None)
     rules = load_rules(config.deid.pixel_rules or None)
-    return Anonymizers(key, config.deid.options, pixel_rules=rules)
+    verify = None if config.deid.verify_pixels == "auto" else bool(config.deid.verify_pixels)
+    return Anonymizers(key, config.deid.options, pixel_rules=rules, verify_pixels=verify)
 
 
 def _too_many_documents(limit: int) -> RetrieveResult:

@@ -4,6 +4,7 @@ so the documented defaults and the effective ones cannot drift apart.
 
 from __future__ import annotations
 
+import shutil
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
@@ -73,6 +74,7 @@ class DeidConfig:
     key_file: str
     options: list[str]
     pixel_rules: str
+    verify_pixels: str | bool = "auto"
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,9 @@ def _merge(base: dict[str, Any], override: dict[str, Any], where: str = "") -> d
             out[key] = _merge(base[key], value, f"{where}{key}.")
         else:
             # An integer where a float is documented (read_timeout = 10) means the same thing.
-            if type(value) is not type(base[key]) and not (isinstance(base[key], (int, float)) and type(value) is int):
+            bool_or_auto = f"{where}{key}" == "deid.verify_pixels" and isinstance(value, bool)
+            if type(value) is not type(base[key]) and not bool_or_auto and \
+                    not (isinstance(base[key], (int, float)) and type(value) is int):
                 raise ConfigError(f"'{where}{key}' must be of type {type(base[key]).__name__}")
             out[key] = value
     return out
@@ -167,6 +171,10 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
         cfg = replace(cfg, server=replace(cfg.server, max_request_bytes=derived_max_request_bytes(cfg.server.max_documents)))
     if cfg.server.max_documents < 1 or cfg.server.max_request_bytes < 1024 or cfg.server.chunk_size < 4096:
         raise ConfigError("server limits are too small (max_documents >= 1, max_request_bytes >= 1024, chunk_size >= 4096)")
+    if cfg.deid.verify_pixels not in ("auto", True, False):
+        raise ConfigError("'deid.verify_pixels' must be \"auto\", true or false")
+    if cfg.deid.verify_pixels is True and shutil.which("tesseract") is None:
+        raise ConfigError("'deid.verify_pixels' is true but tesseract is not installed (Debian package tesseract-ocr)")
     if not 0 <= cfg.server.shutdown_grace_seconds <= 3600:
         raise ConfigError("'server.shutdown_grace_seconds' must be between 0 and 3600")
     return cfg

@@ -36,24 +36,17 @@ def _run(ds, *options, rules=(RULE,)):
 
 
 @pytest.mark.parametrize("flag", [None, "YES"])
-def test_burned_in_without_a_rule_is_refused_under_the_basic_profile(flag):
-    """PS3.18 §8.1.7 note 2: refuse unless certain. An absent flag on US counts as burned in."""
-    with pytest.raises(DeidentificationRefused, match="no blanking rule") as err:
+def test_basic_profile_refuses_burned_in_without_a_rule(flag):
+    with pytest.raises(DeidentificationRefused) as err:
         _run(_us(flag), rules=())
     assert "Doe" not in str(err.value) and "Test Echo" not in str(err.value)
 
 
 @pytest.mark.parametrize("flag", [None, "YES"])
-def test_burned_in_with_a_matching_rule_is_blanked_under_the_basic_profile(flag):
+def test_basic_profile_blanks_by_a_matching_rule(flag):
     out = _run(_us(flag))
-    arr = out.pixel_array
-    assert np.all(arr[0:6, :] == 0) and np.all(arr[28:32, 40:48] == 0) and np.all(arr[6:28, :40] == 1000)
+    assert np.all(out.pixel_array[0:6] == 0) and out.pixel_array[10, 10] == 1000
     assert out.BurnedInAnnotation == "NO" and out.PatientIdentityRemoved == "YES"
-
-
-def test_flag_no_on_us_without_the_option_passes_untouched():
-    out = _run(_us("NO"), rules=())
-    assert np.all(out.pixel_array == 1000)
 
 
 @pytest.mark.parametrize("flag", [None, "YES"])
@@ -94,9 +87,7 @@ def test_rule_blanks_regions_in_every_frame_and_keeps_the_syntax(ts):
 def test_blanking_is_idempotent():
     deid = Deidentifier(KEY, ["CleanPixelDataOption"], pixel_rules=[RULE])
     once = b"".join(deid.stream(io.BytesIO(to_bytes(_us("YES")))))
-    twice = b"".join(deid.stream(io.BytesIO(once)))
-    # UIDs are remapped again on every pass (engine docstring); the pixels are not blanked twice over.
-    assert pydicom.dcmread(io.BytesIO(twice)).PixelData == pydicom.dcmread(io.BytesIO(once)).PixelData
+    assert b"".join(deid.stream(io.BytesIO(once))) == once
 
 
 def test_overlay_blanked_with_clean_graphics_and_a_rule():
@@ -129,7 +120,8 @@ def test_recognizable_visual_features():
 
 def test_bundled_rules_load():
     rules = load_rules()
-    assert rules and all(r.regions and r.match for r in rules)
+    assert len(rules) > 100 and {r.section for r in rules} == {"whitelist", "graylist", "blacklist"}
+    assert sum(1 for r in rules if r.coordinates) > 100
 
 
 def test_colour_ybr_is_written_as_rgb_after_blanking():

@@ -28,6 +28,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from . import checks, private
 from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .dates import day_offset
+from . import ocr
 from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rule, facts_of, load_rules
 from .profile import (BASIC_PROFILE_CODE, BASIC_PROFILE_MEANING, EDITION, MODIFIED_DATES, FULL_DATES, OPTION_BY_CODE,
                       OPTIONS, compile_plan, parse_options)
@@ -67,7 +68,8 @@ class Deidentifier:
     """One key, one option set, one set of pixel rules; reusable across objects and thread-safe for
     reading (its only mutable state is the UID cache, a dict)."""
 
-    def __init__(self, key: bytes, options: Iterable[str] = (), *, pixel_rules: Sequence[PixelRule] | None = None):
+    def __init__(self, key: bytes, options: Iterable[str] = (), *, pixel_rules: Sequence[PixelRule] | None = None,
+                 verify_pixels: bool | None = None):
         if len(key) < 16:
             raise ValueError("the de-identification key must be at least 16 bytes")
         self.key = bytes(key)
@@ -76,6 +78,8 @@ class Deidentifier:
         self.pixel_rules = tuple(load_rules() if pixel_rules is None else pixel_rules)
         self._uid_map = UIDMap(self.key)
         self._retain_uids = "RetainUIDsOption" in self.options
+        # OCR after blanking (ocr.py); None: on where tesseract is installed.
+        self.verify_pixels = ocr.available() if verify_pixels is None else bool(verify_pixels)
 
     def map_uid(self, uid: str) -> str:
         """The keyed remap of one UID (identity under Retain UIDs; well-known UIDs never change)."""
@@ -86,8 +90,9 @@ class Deidentifier:
         """Everything decided from the original values, before any change: refusal, pixel rule,
         UID map and date offset. Raises DeidentificationRefused."""
         checks.check_object(ds)
-        facts = facts_of(ds)
-        rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options)
+        facts = facts_of(ds, self.pixel_rules)
+        rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
+                           clean_visual_features="CleanRecognizableVisualFeaturesOption" in self.options)
         already = _already_deidentified(ds)
         # Under Retain UIDs the table itself says K for the UIDs it retains; its other U rows (a Digital
         # Signature UID, say) are still remapped, so the walk keeps the keyed map.
@@ -101,7 +106,11 @@ class Deidentifier:
 
     def _apply(self, ds: Dataset, ctx: Context, rule: PixelRule | None, already: bool) -> Dataset:
         if rule is not None and "PixelData" in ds:
-            blank_pixels(ds, rule.regions)
+            words = ocr.identifying_words(ds) if self.verify_pixels else frozenset()
+            arr = blank_pixels(ds, rule.regions)
+            if self.verify_pixels and ocr.shows_identity(arr, int(ds.get("NumberOfFrames", 1) or 1), words):
+                raise DeidentificationRefused("text recognition still reads identifying values in the blanked "
+                                              "pixel data")
         ts = self._transfer_syntax(ds)
         old_codes = self._old_codes(ds) if already else set()
         Walker(ctx).walk(ds)

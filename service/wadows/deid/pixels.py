@@ -4,17 +4,13 @@
 Which objects carry burned-in text is decided before anything else (refusal must come before the
 first byte of output):
 
-* Burned In Annotation (0028,0301) YES, or absent on the kinds of object that usually carry
-  text in their pixels (modality US, SC, OT, XC, ES, or a Secondary Capture SOP class), counts as
-  burned in.
-* Under every option set, the basic profile included, a burned-in object needs a matching rule
-  (pixel_rules.json: device and frame size -> rectangles) and is blanked by it, else it is refused:
-  burned-in text is PHI (PS3.18 §8.1.7 note 2: a server should refuse unless it is certain), and an
-  object marked Patient Identity Removed YES with its pixels untouched would be a false promise.
-* With CleanPixelDataOption a matching rule is applied even when the object says NO: the rule
-  describes the device, which knows better than the flag.
-* Recognizable Visual Features YES is refused under every option set: no face or body-surface
-  removal is implemented.
+* Burned In Annotation (0028,0301) YES, or absent/empty on the kinds of object that usually carry
+  text in their pixels (modality US, SC, OT, XC, ES, or a Secondary Capture SOP class), or
+  Recognizable Visual Features YES: the object may carry text.
+* Under every option set (PS3.18 §8.1.7 note 2), such an object is blanked by the matching rules of
+  pixel_rules.json (deid's recipe, see choose_rule) or refused; it is never marked de-identified with
+  its pixels untouched. A matching graylist rule is applied even when the object says NO: the rule
+  describes the device, which knows better than the flag. OCR then checks the result (ocr.py).
 
 Blanking decodes the pixel data (the only case where wadows decodes it). Lossless syntaxes that
 pydicom can encode again (RLE Lossless; JPEG 2000 Lossless for one sample per pixel) are encoded
@@ -25,6 +21,7 @@ re-encoding a lossy syntax would add a second generation of loss.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -48,47 +45,133 @@ class DeidentificationRefused(Exception):
 
 @dataclass(frozen=True)
 class PixelRule:
+    """One LABEL of deid's recipe (tools/gen_pixel_rules.py), or a legacy {match, regions} rule.
+
+    ``lines`` are deid filter lines, all of which must hold (deid's evaluate_group ANDs the lines of
+    a label, whatever their leading + or ||); inside one line the and/or operators apply left to
+    right without precedence, as in deid. ``coordinates`` are [keep, "x0,y0,x1,y1" | "all" |
+    "from:Field"]; only keep=0 boxes are blanked (deid's default recipe has no keep boxes)."""
+
     name: str
     match: Mapping[str, str | int]
     regions: tuple[tuple[int, int, int, int], ...]
+    section: str = "graylist"
+    lines: tuple = ()
+    coordinates: tuple = ()
 
     def matches(self, facts: Mapping[str, object]) -> bool:
+        if self.lines:
+            return all(_line_holds(line, facts) for line in self.lines)
+        if not self.match:
+            return bool(self.coordinates or self.regions)  # deid: coordinates without filters always apply
         for keyword, wanted in self.match.items():
             have = facts.get(keyword)
             if isinstance(wanted, int):
-                if have is None or int(have) != wanted:  # type: ignore[call-overload]
+                if have is None or str(have).strip() == "" or int(have) != wanted:  # type: ignore[call-overload]
                     return False
             elif have is None or str(have).strip().upper() != str(wanted).strip().upper():
                 return False
         return True
 
+    def boxes(self, facts: Mapping[str, object]) -> tuple[tuple[int, int, int, int], ...]:
+        out = list(self.regions)
+        for keep, coord in self.coordinates:
+            if int(keep) != 0:
+                continue
+            if coord == "all":
+                out.append((0, 0, int(facts.get("Columns", 0) or 0), int(facts.get("Rows", 0) or 0)))
+            elif not str(coord).startswith("from:"):  # from: needs per-object region parsing: not applied
+                x0, y0, x1, y1 = (int(v) for v in str(coord).split(","))
+                out.append((x0, y0, x1, y1))
+        return tuple(out)
+
+
+def _text(value: object) -> str:
+    """deid compares str(value) lower-cased and stripped (filter.py compareBase/equalsBase)."""
+    return str(value).lower().strip()
+
+
+def _verb(action: str, field: str, value: str, facts: Mapping[str, object]) -> bool:
+    present = field in facts
+    have = facts.get(field)
+    if action == "missing":
+        return not present
+    if action == "present":
+        return present
+    if action == "empty":
+        return present and (have is None or _text(have) in ("", "[]"))
+    if action in ("contains", "notcontains"):
+        hit = present and have is not None and re.search(value.lower().strip(), _text(have)) is not None
+        return hit if action == "contains" else not hit
+    if action in ("equals", "notequals"):
+        hit = present and have is not None and _text(have) == value.lower().strip()
+        return hit if action == "equals" else not hit
+    return False
+
+
+def _line_holds(line: Mapping[str, Sequence[str]], facts: Mapping[str, object]) -> bool:
+    actions, fields, values, ops = line["actions"], line["fields"], line["values"], line["inner_operators"]
+    vi = 0
+    result = False
+    for i, (action, field) in enumerate(zip(actions, fields)):
+        value = ""
+        if action in ("contains", "notcontains", "equals", "notequals"):
+            value = values[vi] if vi < len(values) else ""
+            vi += 1
+        flag = _verb(action, field, value, facts)
+        if i == 0:
+            result = flag
+        else:
+            result = (result or flag) if ops[i - 1] == "or" else (result and flag)
+    return result
+
 
 def load_rules(path: str | Path | None = None) -> tuple[PixelRule, ...]:
-    """The rules in ``path``, or the example rules shipped with wadows."""
+    """The rules in ``path``, or the rule set converted from deid's recipe (pixel_rules.json)."""
     if path is None:
         text = resources.files("wadows").joinpath("data", "deid", "pixel_rules.json").read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
-    return tuple(PixelRule(r["name"], dict(r["match"]), tuple(tuple(int(v) for v in reg) for reg in r["regions"]))
-                 for r in json.loads(text)["rules"])
+    out = []
+    for r in json.loads(text)["rules"]:
+        out.append(PixelRule(r["name"], dict(r.get("match", {})),
+                             tuple(tuple(int(v) for v in reg) for reg in r.get("regions", ())),
+                             r.get("section", "graylist"), tuple(r.get("lines", ())),
+                             tuple(tuple(c) for c in r.get("coordinates", ()))))
+    return tuple(out)
 
 
-# The attributes a rule may match on; read before de-identification changes anything.
+def rules_about() -> dict[str, str]:
+    """Source, version and digest of the bundled rule set, for /healthz and the README."""
+    data = json.loads(resources.files("wadows").joinpath("data", "deid", "pixel_rules.json").read_text("utf-8"))
+    return {"source": data.get("source", ""), "version": data.get("deid_version", ""), "sha256": data.get("sha256", "")}
+
+
+# The attributes the bundled rules and the decision read, before de-identification changes anything.
 FACT_KEYWORDS = ("Manufacturer", "ManufacturerModelName", "Modality", "Rows", "Columns", "SOPClassUID",
-                 "BurnedInAnnotation", "RecognizableVisualFeatures", "SoftwareVersions", "StationName")
+                 "BurnedInAnnotation", "RecognizableVisualFeatures", "SoftwareVersions", "StationName",
+                 "ImageType", "SeriesDescription", "CodeMeaning", "CommentsOnRadiationDose", "NumberOfFrames",
+                 "DeviceSerialNumber", "Model", "StudyDescription", "ProtocolName", "DerivationDescription")
 
 
-_FACT_TAGS = tuple((keyword, tag_for_keyword(keyword)) for keyword in FACT_KEYWORDS)
+def _fact_keywords(rules: Iterable[PixelRule] = ()) -> tuple[str, ...]:
+    extra = {f for r in rules for line in r.lines for f in line["fields"]}
+    return tuple(dict.fromkeys(FACT_KEYWORDS + tuple(sorted(extra))))
 
 
-def facts_of(ds: Dataset) -> dict[str, object]:
+def facts_of(ds: Dataset, rules: Iterable[PixelRule] = ()) -> dict[str, object]:
+    """Present attributes (empty ones too: deid tells "missing" from "empty"), top level only as in
+    deid, plus the File Meta's Implementation Version Name (deid's MINDRAY rule names it)."""
     out: dict[str, object] = {}
     present = ds._dict  # only decode what is there
-    for keyword, tag in _FACT_TAGS:
-        if tag in present:
+    for keyword in _fact_keywords(rules):
+        tag = tag_for_keyword(keyword)
+        if tag is not None and tag in present:
             value = ds[tag].value
-            if value is not None and value != "":
-                out[keyword] = value
+            out[keyword] = "" if value is None else value
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and "ImplementationVersionName" in meta and "ImplementationVersionName" not in out:
+        out["ImplementationVersionName"] = meta.ImplementationVersionName
     return out
 
 
@@ -100,17 +183,39 @@ def burned_in(facts: Mapping[str, object]) -> bool:
     return modality in TEXT_PRONE_MODALITIES or str(facts.get("SOPClassUID", "")).startswith(SECONDARY_CAPTURE_PREFIX)
 
 
-def choose_rule(facts: Mapping[str, object], rules: Iterable[PixelRule], *, clean_pixel_data: bool) -> PixelRule | None:
-    """The rule to apply, None if the pixels stay as they are; raises DeidentificationRefused."""
-    if str(facts.get("RecognizableVisualFeatures", "")).strip().upper() == "YES":
+def may_carry_text(facts: Mapping[str, object]) -> bool:
+    return burned_in(facts) or str(facts.get("RecognizableVisualFeatures", "")).strip().upper() == "YES"
+
+
+def choose_rule(facts: Mapping[str, object], rules: Iterable[PixelRule], *, clean_pixel_data: bool = False,
+                clean_visual_features: bool = False) -> PixelRule | None:
+    """The blanking to apply, None if the pixels stay as they are; raises DeidentificationRefused.
+
+    Applied under every option set (PS3.18 §8.1.7 note 2: refuse unless certain): an object that may
+    carry text in its pixels is blanked by every matching graylist rule with coordinates, or refused;
+    a blacklist match refuses such an object even when a graylist box matches (deid: "flag, do not
+    trust coordinates"); on other images (CT, MR without the flag: the recipe's blacklist has
+    site catch-alls such as "secondary or derived" and "missing Image Type") it is recorded only, as
+    refusing every derived CT would refuse images with no sign of text; whitelist matches never clear a may-carry-text object (they would
+    trust the flag). ``clean_pixel_data`` is accepted for callers and changes nothing: the basic
+    profile cannot honestly mark such an object de-identified either."""
+    if clean_visual_features and str(facts.get("RecognizableVisualFeatures", "")).strip().upper() == "YES":
+        # No face or body-surface removal is implemented, so this option can only refuse such objects.
         raise DeidentificationRefused("Recognizable Visual Features is YES and wadows cannot remove them")
-    rule = next((r for r in rules if r.matches(facts)), None)
-    if burned_in(facts):
-        if rule is None:
-            raise DeidentificationRefused("the pixel data may contain burned-in text and no blanking rule matches "
-                                          "this device and frame size")
-        return rule
-    return rule if clean_pixel_data else None
+    if "Rows" not in facts:
+        return None  # no image: nothing burned in
+    hits = [r for r in rules if r.matches(facts)]
+    text = may_carry_text(facts)
+    if text and any(r.section == "blacklist" for r in hits):
+        raise DeidentificationRefused("the object matches a blacklist rule of the burned-in text rule set")
+    gray = [r for r in hits if r.section == "graylist"]
+    boxes = tuple(dict.fromkeys(b for r in gray for b in r.boxes(facts)))
+    if boxes:
+        return PixelRule(" + ".join(r.name for r in gray if r.boxes(facts)), {}, boxes)
+    if text:
+        raise DeidentificationRefused("the pixel data may contain burned-in text and no blanking rule matches "
+                                      "this device and frame size")
+    return None
 
 
 def _blank_array(arr, regions: Sequence[tuple[int, int, int, int]], frames: int, samples: int):
@@ -125,10 +230,10 @@ def samples_per_pixel(ds: Dataset) -> int:
     return int(ds.get("SamplesPerPixel", 1) or 1)
 
 
-def blank_pixels(ds: Dataset, regions: Sequence[tuple[int, int, int, int]]) -> None:
+def blank_pixels(ds: Dataset, regions: Sequence[tuple[int, int, int, int]]):
     """Blank ``regions`` of Pixel Data in place, updating the transfer syntax as documented above."""
     if "PixelData" not in ds:
-        return
+        return None
     ts = UID(ds.file_meta.TransferSyntaxUID)
     if ts.is_compressed:
         ds.decompress(generate_instance_uid=False)
@@ -147,6 +252,7 @@ def blank_pixels(ds: Dataset, regions: Sequence[tuple[int, int, int, int]]) -> N
     else:
         ds.PixelData = arr.tobytes()
     ds.BurnedInAnnotation = "NO"
+    return arr
 
 
 def blank_overlay(data: bytes, rows: int, cols: int, regions: Sequence[tuple[int, int, int, int]]) -> bytes:

@@ -16,10 +16,11 @@ from ..deid import Deidentifier, PixelRule, parse_options
 
 class Anonymizers:
     def __init__(self, key: bytes, default_options: Sequence[str] = (), *,
-                 pixel_rules: Sequence[PixelRule] | None = None) -> None:
+                 pixel_rules: Sequence[PixelRule] | None = None, verify_pixels: bool | None = None) -> None:
         self._key = key
         self._default = tuple(sorted(parse_options(default_options)))
         self._pixel_rules = pixel_rules
+        self._verify_pixels = verify_pixels
         self._by_options: dict[tuple[str, ...], Deidentifier] = {}
         self._lock = threading.Lock()
 
@@ -29,5 +30,6 @@ class Anonymizers:
         with self._lock:
             deid = self._by_options.get(wanted)
             if deid is None:
-                deid = self._by_options[wanted] = Deidentifier(self._key, wanted, pixel_rules=self._pixel_rules)
+                deid = self._by_options[wanted] = Deidentifier(self._key, wanted, pixel_rules=self._pixel_rules,
+                                                                   verify_pixels=self._verify_pixels)
             return deid
