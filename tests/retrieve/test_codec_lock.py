@@ -20,7 +20,7 @@ WRITTEN = [s.uid for s in SUPPORTED if s.can_write]
 CHILD = textwrap.dedent("""
     import io, sys, threading
     import numpy as np, pydicom
-    sys.path.insert(0, sys.argv[1])
+    sys.path[:0] = [sys.argv[1], str(__import__("pathlib").Path(sys.argv[1]).parent)]
     from transfer_objects import ct, encode, joined
     from wadows.retrieve.transfer import stream_as
     from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, JPEG2000

@@ -7,8 +7,9 @@ require it, and a flag written by another tool (with "keep dates / keep private"
 nothing about its UIDs, so every UID goes through the keyed map. Our own output stays stable: the
 map recognises the UIDs it produced under the same key by their check bits (uids.py) and leaves them,
 so no object's own original Study, Series or SOP Instance UID ever comes out, whatever it says about
-itself. Dates of an object marked YES are not shifted again (a shift applied twice would move our
-own output). Every other action applies as usual. All replacements are fixed dummies or keyed values
+itself. Dates are not shifted again only for our own output (marked YES and its SOP Instance UID
+made by this key, which a forger cannot produce): a shift applied twice would move it, while a
+foreign YES may have kept the real dates. Every other action applies as usual. All replacements are fixed dummies or keyed values
 that map to themselves the second time, and the marking is the union of the old and new codes, so
 de-identifying an output again with the same key and options gives identical bytes.
 """
@@ -32,7 +33,7 @@ from . import ocr
 from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rule, facts_of, load_rules
 from .profile import (BASIC_PROFILE_CODE, BASIC_PROFILE_MEANING, EDITION, MODIFIED_DATES, FULL_DATES, OPTION_BY_CODE,
                       OPTIONS, compile_plan, parse_options)
-from .uids import UIDMap
+from .uids import UIDMap, produced_by
 from .walk import Context, Walker
 
 # PS3.15 E.1.1 item 7: the File Meta Information is replaced by a description of the de-identifying
@@ -98,7 +99,8 @@ class Deidentifier:
         # Signature UID, say) are still remapped, so the walk keeps the keyed map.
         map_uid = self._uid_map
         shift = None
-        if MODIFIED_DATES in self.options and not already:
+        ours = already and produced_by(self.key, str(ds.get("SOPInstanceUID", "") or "").strip("\0 "))
+        if MODIFIED_DATES in self.options and not ours:
             shift = day_offset(self.key, str(ds.get("PatientID", "") or ""))
         declared = private.declared_safe(ds) if self.plan.private == "C" else None
         ctx = Context(self.plan, self.key, map_uid, shift, rule.regions if rule else None, declared)
