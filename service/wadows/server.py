@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 from pathlib import Path
 
 from waitress.server import BaseWSGIServer, MultiSocketServer
@@ -24,12 +26,57 @@ def open_store(config: Config) -> Backend:
 
         root = bundled_samples_dir()
     if not root.is_dir():
-        raise SystemExit(f"wadows: store folder {root} does not exist")
-    store = FileStore(root, Path(config.store.index) if config.store.index else None)
-    # Pick up files added or changed since the index was built (0.1 s for 10 000 unchanged files).
-    report = store.refresh()
+        raise SystemExit(f"wadows: [store] path {root}: " + ("not a folder" if root.exists() else "does not exist"))
+    index, setting = _index_location(config, root)
+    try:
+        store = FileStore(root, index)
+        # Pick up files added or changed since the index was built (0.1 s for 10 000 unchanged files).
+        report = store.refresh()
+    except (OSError, sqlite3.Error) as exc:
+        # A start-up error names the setting and the path, never a traceback (a read-only or missing
+        # cache directory, a cache path that is a file, an index file that is not an index).
+        raise SystemExit(f"wadows: {setting} {index}: {_reason(exc)}") from None
     logging.getLogger("wadows").info("store index: %d instances, %d files skipped", report.instances, len(report.errors))
     return store
+
+
+def _index_location(config: Config, root: Path) -> tuple[Path, str]:
+    """Where the index goes and which setting chose it; checked before anything is built, so the
+    error says what to change."""
+    from .store.index import cache_dir, default_index_path
+
+    if config.store.index:
+        index, setting = Path(config.store.index), "[store] index (--index)"
+    else:
+        index = default_index_path(root)
+        setting = "cache directory ($WADOWS_CACHE_DIR, $XDG_CACHE_HOME/wadows or ~/.cache/wadows), index"
+        folder = cache_dir()
+        if folder.exists() and not folder.is_dir():
+            raise SystemExit(f"wadows: cache directory {folder}: not a folder (set $WADOWS_CACHE_DIR or [store] index)")
+    folder = index.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"wadows: {setting} {index}: cannot create its folder {folder}: {_reason(exc)}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SystemExit(f"wadows: {setting} {index}: its folder {folder} is not writable")
+    if index.exists():
+        if not index.is_file():
+            raise SystemExit(f"wadows: {setting} {index}: not a file")
+        try:
+            with open(index, "rb") as f:
+                magic = f.read(16)
+        except OSError as exc:
+            raise SystemExit(f"wadows: {setting} {index}: {_reason(exc)}") from None
+        if magic and magic != b"SQLite format 3\x00":
+            raise SystemExit(f"wadows: {setting} {index}: not a SQLite index file (remove it, or name another)")
+    return index, setting
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _open_dicomweb(config: Config) -> Backend:
