@@ -92,6 +92,10 @@ class ServerThread:
         self.server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
         self.thread.join(10)
         self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        from wadows.connections import health_dispatchers
+
+        for dispatcher in health_dispatchers(self.server):
+            dispatcher.shutdown(cancel_pending=True, timeout=1)
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,8 @@ ENDPOINT = "/wado-ws"
 # Trimming costs about a millisecond: worth it after big responses, not after each small one.
 _TRIM_AFTER_BYTES = 4 << 20
 UNDERSTOOD_HEADERS = wsa.WSA_HEADERS | wsse.SECURITY_HEADERS
+# Keys of a backend's health answer that say where its data lives.
+_LOCATION_KEYS = frozenset({"root", "archive", "index"})
 
 StartResponse = Callable[..., object]
 
@@ -90,7 +92,7 @@ class WadoWsApp:
                 if path.startswith(ENDPOINT + "/schema/"):
                     return self._schema(path[len(ENDPOINT + "/schema/"):], start_response)
                 if path == "/healthz":
-                    return self._health(start_response)
+                    return self._health(environ, start_response)
             if path == ENDPOINT:
                 return self._text(start_response, "405 Method Not Allowed", "POST a SOAP 1.2 request, or GET ?wsdl\n",
                                   [("Allow", "GET, POST")])
@@ -116,13 +118,28 @@ class WadoWsApp:
             return self._text(start_response, "404 Not Found", "no such schema\n")
         return self._static(start_response, found.read_bytes(), "text/xml; charset=utf-8")
 
-    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+    def _health(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         try:
             backend = self.backend.health()
         except Exception as exc:  # a broken backend is a health answer, not a crash
             backend = {"ok": False, "error": type(exc).__name__}
+        if not self._may_see_locations(environ):
+            # Where the store lives (a path, an archive URL) helps an attacker, not a load balancer.
+            backend = {k: v for k, v in backend.items() if k not in _LOCATION_KEYS}
         body = json.dumps({"status": "ok", "backend": backend, "verify_pixels": self._verify_pixels()}).encode()
         return self._static(start_response, body, "application/json")
+
+    def _may_see_locations(self, environ: dict) -> bool:
+        """Only a caller that logged in (HTTP Basic) and has identified access; anything else,
+        including a failed login, gets the public answer rather than a fault."""
+        authorization = environ.get("HTTP_AUTHORIZATION")
+        if not authorization:
+            return False
+        try:
+            caller = self.authenticator.authenticate(authorization, None)
+        except AuthenticationFailed:
+            return False
+        return caller.name is not None and caller.access.value == "identified"
 
     def _verify_pixels(self) -> bool:
         """Whether OCR verification of blanked pixels is active ([deid] verify_pixels, README)."""
@@ -164,7 +181,7 @@ class WadoWsApp:
         ex = _Exchange(remote=environ.get("REMOTE_ADDR"))
         addr = wsa.Addressing()
         try:
-            content_type = environ.get("CONTENT_TYPE", "")
+            content_type = _content_type(environ)
             body = self._read_body(environ)
             media = mtom.media_type(content_type)
             attachments: dict[str, bytes] = {}
@@ -276,6 +293,18 @@ class WadoWsApp:
                 }))
 
 
+def _content_type(environ: dict) -> str:
+    """RFC 9110 §8.3 and §5.5: a media type and its parameters are ASCII tokens and quoted strings.
+    Anything else (a control character, or a byte above 0x7F such as U+0085, which Python's header
+    parser takes for a line break and raises on) is the client's error, answered before any parser
+    sees it."""
+    value = environ.get("CONTENT_TYPE", "")
+    if not all(" " <= c <= "~" or c == "\t" for c in value):
+        raise faults.sender("Invalid Content-Type header: only printable ASCII is allowed",
+                            http_status="415 Unsupported Media Type")
+    return value
+
+
 class ResponseAborted(Exception):
     """Raised to the WSGI server to cut a response short; the cause was logged by log_failure."""
 
@@ -291,6 +320,13 @@ def log_failure(what: str) -> None:
     frames = traceback.extract_tb(exc.__traceback__) if exc is not None else []
     where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
     log.error("%s: %s at %s", what, type(exc).__name__ if exc is not None else "?", where or "?")
+
+
+def _reason(exc: BaseException) -> str:
+    """An OSError's strerror (never the path it carries twice), else the exception's own text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def create_app(config: Config, backend: Backend) -> WadoWsApp:
@@ -313,9 +349,16 @@ def anonymizers_from(config: Config) -> Anonymizers | None:
     if not config.deid.enabled:
         return None
     from .deid import load_key, load_rules
+    from .deid.keys import default_key_file
     from .retrieve.anonymize import Anonymizers
 
-    key = load_key(Path(config.deid.key_file) if config.deid.key_file else None)
+    key_path = Path(config.deid.key_file) if config.deid.key_file else None
+    try:
+        key = load_key(key_path)
+    except (OSError, ValueError) as exc:
+        where = f"[deid] key_file {key_path}" if key_path is not None else \
+            f"the de-identification key ($WADOWS_DEID_KEY, or {default_key_file()})"
+        raise SystemExit(f"wadows: {where}: {_reason(exc)}") from None
     rules = load_rules(config.deid.pixel_rules or None)
     verify = None if config.deid.verify_pixels == "auto" else bool(config.deid.verify_pixels)
     return Anonymizers(key, config.deid.options, pixel_rules=rules, verify_pixels=verify)

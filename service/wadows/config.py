@@ -33,6 +33,12 @@ class ServerConfig:
     chunk_size: int
     shutdown_grace_seconds: float = 25.0
     trusted_proxy: str = ""
+    connection_limit: int = 1000
+    backlog: int = 1024
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 60.0
+    idle_timeout_seconds: float = 60.0
+    send_timeout_seconds: float = 60.0
 
     @property
     def effective_public_url(self) -> str:
@@ -177,6 +183,12 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
         raise ConfigError("'deid.verify_pixels' is true but tesseract is not installed (Debian package tesseract-ocr)")
     if not 0 <= cfg.server.shutdown_grace_seconds <= 3600:
         raise ConfigError("'server.shutdown_grace_seconds' must be between 0 and 3600")
+    for key, low, high in (("connection_limit", 1, 1_000_000), ("backlog", 1, 65535)):
+        if not low <= getattr(cfg.server, key) <= high:
+            raise ConfigError(f"'server.{key}' must be between {low} and {high}")
+    for key in ("header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds", "send_timeout_seconds"):
+        if not 1 <= getattr(cfg.server, key) <= 86400:
+            raise ConfigError(f"'server.{key}' must be between 1 and 86400")
     return cfg
 
 

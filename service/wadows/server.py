@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 from pathlib import Path
 
-import waitress
-from waitress.server import BaseWSGIServer
+from waitress.server import BaseWSGIServer, MultiSocketServer
 
-from . import sendfile
 from .app import WadoWsApp, create_app
 from .config import Config
 from .store.base import Backend
@@ -26,12 +26,57 @@ def open_store(config: Config) -> Backend:
 
         root = bundled_samples_dir()
     if not root.is_dir():
-        raise SystemExit(f"wadows: store folder {root} does not exist")
-    store = FileStore(root, Path(config.store.index) if config.store.index else None)
-    # Pick up files added or changed since the index was built (0.1 s for 10 000 unchanged files).
-    report = store.refresh()
+        raise SystemExit(f"wadows: [store] path {root}: " + ("not a folder" if root.exists() else "does not exist"))
+    index, setting = _index_location(config, root)
+    try:
+        store = FileStore(root, index)
+        # Pick up files added or changed since the index was built (0.1 s for 10 000 unchanged files).
+        report = store.refresh()
+    except (OSError, sqlite3.Error) as exc:
+        # A start-up error names the setting and the path, never a traceback (a read-only or missing
+        # cache directory, a cache path that is a file, an index file that is not an index).
+        raise SystemExit(f"wadows: {setting} {index}: {_reason(exc)}") from None
     logging.getLogger("wadows").info("store index: %d instances, %d files skipped", report.instances, len(report.errors))
     return store
+
+
+def _index_location(config: Config, root: Path) -> tuple[Path, str]:
+    """Where the index goes and which setting chose it; checked before anything is built, so the
+    error says what to change."""
+    from .store.index import cache_dir, default_index_path
+
+    if config.store.index:
+        index, setting = Path(config.store.index), "[store] index (--index)"
+    else:
+        index = default_index_path(root)
+        setting = "cache directory ($WADOWS_CACHE_DIR, $XDG_CACHE_HOME/wadows or ~/.cache/wadows), index"
+        folder = cache_dir()
+        if folder.exists() and not folder.is_dir():
+            raise SystemExit(f"wadows: cache directory {folder}: not a folder (set $WADOWS_CACHE_DIR or [store] index)")
+    folder = index.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"wadows: {setting} {index}: cannot create its folder {folder}: {_reason(exc)}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SystemExit(f"wadows: {setting} {index}: its folder {folder} is not writable")
+    if index.exists():
+        if not index.is_file():
+            raise SystemExit(f"wadows: {setting} {index}: not a file")
+        try:
+            with open(index, "rb") as f:
+                magic = f.read(16)
+        except OSError as exc:
+            raise SystemExit(f"wadows: {setting} {index}: {_reason(exc)}") from None
+        if magic and magic != b"SQLite format 3\x00":
+            raise SystemExit(f"wadows: {setting} {index}: not a SQLite index file (remove it, or name another)")
+    return index, setting
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _open_dicomweb(config: Config) -> Backend:
@@ -52,11 +97,18 @@ def _open_dicomweb(config: Config) -> Backend:
     return store
 
 
-def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
+def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer | MultiSocketServer:
+    from .connections import Deadlines, channel_timeout, create_server
+
     app = app or create_app(config, open_store(config))
     limit = config.server.max_request_bytes
-    server = waitress.create_server(
+    s = config.server
+    # Channels with deadlines and sendfile, health checks on their own thread (connections.py).
+    server = create_server(
         app,
+        deadlines=Deadlines(s.header_timeout_seconds, s.body_timeout_seconds, s.send_timeout_seconds),
+        connection_limit=s.connection_limit,
+        backlog=s.backlog,
         host=config.server.host,
         port=config.server.port,
         threads=config.server.threads,
@@ -65,7 +117,7 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
         max_request_body_size=limit * 2 + (1 << 20),
         clear_untrusted_proxy_headers=True,
         **_proxy_settings(config),
-        channel_timeout=120,
+        channel_timeout=channel_timeout(s.idle_timeout_seconds),
         # Output buffering per connection: up to 2 MB in memory, then a temporary file, and the app thread
         # waits once 8 MB are queued. Measured on the 500 MB object after a W1 run (2 cores, single runs,
         # noisy): 8 MB / 32 MB gave 1,466 MB/s at 240 MB peak RSS, 2 MB / 8 MB 1,887 MB/s at 151 MB,
@@ -73,8 +125,6 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer:
         outbuf_overflow=2 << 20,
         outbuf_high_watermark=8 << 20,
     )
-    # Objects sent as stored go from the file to the socket in the kernel (sendfile.py).
-    sendfile.install(server)
     return server
 
 

@@ -68,6 +68,10 @@ def run_until_stopped(server: BaseWSGIServer | MultiSocketServer, grace_seconds:
         for channel in _channels(listeners):
             channel.handle_close()
         listeners[0].task_dispatcher.shutdown(cancel_pending=True, timeout=5)  # one dispatcher for all
+        from .connections import health_dispatchers
+
+        for dispatcher in health_dispatchers(server):
+            dispatcher.shutdown(cancel_pending=True, timeout=1)
         wasyncore.close_all(socket_map)
 
 

@@ -1,0 +1,198 @@
+"""W3: many clients at once, with wrk. The mix: a quarter each of 1-document, 1-document + Anonymize,
+20-document and 20-document + Anonymize RAD-69 requests over the 200-instance CT study of bench/run.py
+(a Lua script picks the body of each request). Per client count: requests/s, latency p50/p99/max,
+errors (socket errors, non-200, or a response whose status is not Success), the server's peak RSS,
+and /healthz latency measured by a separate client while the load runs.
+
+Run with `make bench`, or `python bench/load.py --quick` for a few seconds on a small study.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pydicom
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import RssSampler, start_wadows  # noqa: E402 (also puts tests/ on the path)
+from support.rad69 import Doc, request_xml  # noqa: E402
+
+from wadows.config import load_config  # noqa: E402
+from wadows.samples import generate_ct_study  # noqa: E402
+
+KINDS = (("1", 1, None), ("1+anon", 1, "yes"), ("20", 20, None), ("20+anon", 20, "yes"))
+VARIANTS = 10  # bodies per kind, each over other instances, so no one object is always hot
+
+# wrk runs one Lua state per thread: each counts its own failures, done() adds them up.
+LUA = r"""
+local bodies = { %(bodies)s }
+local headers = { ["Content-Type"] = "application/soap+xml; charset=utf-8" }
+local threads = {}
+failed = 0
+function setup(thread) table.insert(threads, thread) end
+function request() return wrk.format("POST", "/wado-ws", headers, bodies[math.random(#bodies)]) end
+function response(status, hdrs, body)
+  -- The RegistryResponse status comes before the first document (the root part leads the body).
+  if status ~= 200 or not string.find(string.sub(body, 1, 8192), "ResponseStatusType:Success", 1, true) then
+    failed = failed + 1
+  end
+end
+function done(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("failed") end
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %%d, "duration_us": %%d, "bytes": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
+    '"max_us": %%d, "failed": %%d, "socket_errors": %%d}\n', summary.requests, summary.duration, summary.bytes,
+    latency:percentile(50), latency:percentile(99), latency.max, bad,
+    e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+class HealthProbe(threading.Thread):
+    """GET /healthz every ``interval`` on a kept-alive connection, as a load balancer would."""
+
+    def __init__(self, port: int, interval: float = 0.1, timeout: float = 10.0) -> None:
+        super().__init__(daemon=True)
+        self.port, self.interval, self.timeout = port, interval, timeout
+        self.latencies: list[float] = []
+        self.failures = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        conn = None
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            try:
+                conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+                conn.request("GET", "/healthz")
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    raise OSError(resp.status)
+                self.latencies.append(time.perf_counter() - started)
+            except (OSError, http.client.HTTPException):
+                self.failures += 1
+                if conn is not None:
+                    conn.close()
+                conn = None
+            self.stop.wait(self.interval)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def lua_script(docs: list[Doc], ts: str) -> str:
+    rng = random.Random(0)
+    bodies = []
+    for _, count, anonymize in KINDS:
+        for _ in range(VARIANTS):
+            start = rng.randrange(0, len(docs) - count + 1)
+            xml = request_xml(docs[start:start + count], [ts], anonymize=anonymize).decode()
+            assert "]==]" not in xml
+            bodies.append(f"[==[{xml}]==]")
+    return LUA % {"bodies": ",\n".join(bodies)}
+
+
+def run_load(wrk: str, port: int, pid: int, script: Path, clients: int, seconds: float) -> dict:
+    sampler = RssSampler(pid)
+    probe = HealthProbe(port)
+    sampler.start()
+    probe.start()
+    try:
+        out = subprocess.run([wrk, "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s",
+                              "-s", str(script), f"http://127.0.0.1:{port}"],
+                             capture_output=True, text=True, timeout=seconds + 120)
+    finally:
+        probe.stop.set()
+        sampler.stop.set()
+        probe.join(15)
+        sampler.join()
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRK ")), None)
+    if out.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stdout[-1500:]} {out.stderr[-1500:]}")
+    stats = json.loads(line[4:])
+    # wrk's own count of non-2xx is included in "failed" (the Lua check sees the status too).
+    return {"clients": clients, "seconds": stats["duration_us"] / 1e6, "requests": stats["requests"],
+            "rps": stats["requests"] / (stats["duration_us"] / 1e6), "p50": stats["p50_us"] / 1e6,
+            "p99": stats["p99_us"] / 1e6, "max": stats["max_us"] / 1e6,
+            "errors": stats["failed"] + stats["socket_errors"], "rss": sampler.peak,
+            "health": probe.latencies, "health_failures": probe.failures}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="a few seconds on a 40-instance study")
+    ap.add_argument("--duration", type=float, default=None, help="seconds per client count (default 60; quick 3)")
+    ap.add_argument("--clients", type=int, nargs="+", default=[32, 128])
+    args = ap.parse_args()
+    seconds = args.duration or (3.0 if args.quick else 60.0)
+    n_inst = 40 if args.quick else 200
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("wrk is not installed (Debian package wrk; `make sysdeps` installs it)", file=sys.stderr)
+        return 2
+
+    work = Path(tempfile.mkdtemp(prefix="wadows-load-"))
+    os.chmod(work, 0o755)
+    print(f"generating data in {work} ...", file=sys.stderr)
+    ct = generate_ct_study(work / "store" / "ct", n_instances=n_inst)
+    rows = []
+    proc = None
+    try:
+        proc, port = start_wadows(work / "store", work)
+        repo = load_config(None).source.repository_unique_id
+        metas = [pydicom.dcmread(p, stop_before_pixels=True) for p in ct]
+        docs = [Doc(m.StudyInstanceUID, m.SeriesInstanceUID, m.SOPInstanceUID, repo) for m in metas]
+        script = work / "mix.lua"
+        script.write_text(lua_script(docs, metas[0].file_meta.TransferSyntaxUID))
+        idle_rss = psutil.Process(proc.pid).memory_info().rss
+        for clients in args.clients:
+            print(f"{clients} clients for {seconds:g} s ...", file=sys.stderr)
+            rows.append(run_load(wrk, port, proc.pid, script, clients, seconds))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=60)
+        shutil.rmtree(work, ignore_errors=True)
+
+    head = ("clients", "requests/s", "p50", "p99", "max", "errors", "peak RSS", "/healthz p50 / p99 / max")
+    table = [head]
+    for r in rows:
+        h = r["health"]
+        health = (f"{percentile(h, 50) * 1000:,.0f} / {percentile(h, 99) * 1000:,.0f} / "
+                  f"{max(h, default=float('nan')) * 1000:,.0f} ms" + (f", {r['health_failures']} failed"
+                                                                      if r["health_failures"] else ""))
+        table.append((str(r["clients"]), f"{r['rps']:,.1f}", f"{r['p50'] * 1000:,.0f} ms",
+                      f"{r['p99'] * 1000:,.0f} ms", f"{r['max'] * 1000:,.0f} ms",
+                      f"{r['errors']} of {r['requests']}", f"{r['rss'] / 2**20:,.0f} MB", health))
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    print(line(head))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in table[1:]:
+        print(line(row))
+    print(f"\nW3 mix (quarter each: 1 doc, 1 doc + Anonymize, 20 docs, 20 docs + Anonymize) over a {n_inst}-instance "
+          f"CT study, {seconds:g} s per row, wrk -t2; idle RSS {idle_rss / 2**20:,.0f} MB; {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]}, loopback")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
