@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 # Debian packages the tests and benches use; installed only when missing and we are root.
 APT_PACKAGES ?= dicom3tools dcmtk tesseract-ocr libgdcm-tools nginx-light jaxws default-jdk-headless gsoap libgsoap-dev \
-                orthanc orthanc-dicomweb docker-compose openssl
+                orthanc orthanc-dicomweb docker-compose openssl wrk
 
 .PHONY: run test bench venv sysdeps clean
 
@@ -50,6 +50,7 @@ bench: $(STAMP) sysdeps
 	$(PY) bench/deid.py
 	$(PY) bench/ocr.py
 	$(PY) bench/orthanc.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) build dist service/*.egg-info .pytest_cache

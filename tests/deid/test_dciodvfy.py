@@ -56,7 +56,7 @@ def test_no_new_errors_on_objects_with_untabled_required_text(tmp_path, name):
     tool = _dciodvfy()
     src = get_testdata_file(name)
     if src is None:
-        pytest.skip(f"{name} is not among pydicom's test files here (pydicom-data, test extra)")
+        unavailable(f"{name} is not among pydicom's test files here (pydicom-data, test extra)")
     import pydicom
 
     ds = pydicom.dcmread(src)
