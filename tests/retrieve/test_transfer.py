@@ -28,7 +28,8 @@ from pydicom.uid import (
 
 import transfer_objects as T
 from wadows.retrieve import transfer
-from wadows.retrieve.part10 import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, PIXEL_DATA
+from wadows.implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from wadows.dicom.tags import PIXEL_DATA
 from wadows.retrieve.transfer import TranscodeError, can_produce, choose_transfer_syntax, stream_as
 
 ILE, ELE, DEFL, BE = ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian

@@ -29,7 +29,7 @@ from pydicom.uid import (
 )
 
 import transfer_objects as T
-from wadows.retrieve.part10 import PIXEL_DATA
+from wadows.dicom.tags import PIXEL_DATA
 from wadows.retrieve.transfer import TranscodeError, convert_dataset, stream_as, write_part10
 
 ILE, ELE, DEFL = ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian

@@ -24,7 +24,7 @@ from pydicom.uid import (
 )
 
 from support.needs import unavailable
-from wadows.retrieve.part10 import PIXEL_DATA
+from wadows.dicom.tags import PIXEL_DATA
 
 _UID_ROOT = "2.25.1234567890123456789"
 

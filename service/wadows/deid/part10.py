@@ -17,8 +17,8 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_file_meta_info
 from pydicom.uid import UID
 
-# PS3.5 Table 7.1-1: VRs with a 2-byte reserved field and a 32-bit length in explicit VR.
-_LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+from ..dicom.vr import LONG_VRS
+
 _HEAD_IMPLICIT = struct.Struct("<HHL")
 _HEAD_SHORT = struct.Struct("<HH2sH")
 _HEAD_LONG = struct.Struct("<HH2s2xL")
@@ -47,7 +47,7 @@ def header_bytes(ds: Dataset) -> bytes:
             group, element = tag >> 16, tag & 0xFFFF
             if implicit:
                 write(_HEAD_IMPLICIT.pack(group, element, len(value)))
-            elif elem.VR in _LONG_VRS:
+            elif elem.VR in LONG_VRS:
                 write(_HEAD_LONG.pack(group, element, elem.VR.encode(), len(value)))
             else:
                 write(_HEAD_SHORT.pack(group, element, elem.VR.encode(), len(value)))

@@ -25,15 +25,13 @@ from typing import TYPE_CHECKING, BinaryIO
 from pydicom import dcmread
 from pydicom.uid import UID, ExplicitVRBigEndian
 
+from ..dicom.tags import PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
 from ..filespan import FileSpan
 from . import checks
 
 if TYPE_CHECKING:
     from .engine import Deidentifier
 
-_PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
-_ITEM, _SEQUENCE_DELIMITER = 0xFFFEE000, 0xFFFEE0DD
-_UNDEFINED = 0xFFFFFFFF
 # With spans asked for, pixel values (or fragments) this long go out as FileSpans of the source.
 _SPAN_MIN = 64 << 10
 
@@ -94,7 +92,7 @@ def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int, spans: bool)
             return
         group, element = struct.unpack("<HH", head)
         tag = group << 16 | element
-        if tag not in _PIXEL_TAGS or tag <= last:
+        if tag not in PIXEL_TAGS or tag <= last:
             return
         last = tag
         if implicit:
@@ -104,7 +102,7 @@ def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int, spans: bool)
             rest = _read_exact(src, 8)  # VR, 2 reserved bytes, 32-bit length (PS3.5 Table 7.1-1)
             length = struct.unpack("<L", rest[4:])[0]
         yield head + rest
-        if length != _UNDEFINED:
+        if length != UNDEFINED_LENGTH:
             yield from _copy(src, length, chunk_size, spans)
             continue
         while True:  # encapsulated: items, then the sequence delimiter (PS3.5 §A.4)
@@ -112,7 +110,7 @@ def _pixel_elements(src: BinaryIO, implicit: bool, chunk_size: int, spans: bool)
             item_tag = struct.unpack("<HH", item[:4])
             item_length = struct.unpack("<L", item[4:])[0]
             yield item
-            if (item_tag[0] << 16 | item_tag[1]) == _SEQUENCE_DELIMITER:
+            if (item_tag[0] << 16 | item_tag[1]) == SEQUENCE_DELIMITER:
                 break
             yield from _copy(src, item_length, chunk_size, spans)
 
@@ -137,18 +135,18 @@ def _check_pixels_complete(src: BinaryIO, pixel_at: int, implicit: bool) -> None
         while pos + 4 <= size:
             group, element = struct.unpack("<HH", take(4))
             tag = group << 16 | element
-            if tag not in _PIXEL_TAGS or tag <= last:
+            if tag not in PIXEL_TAGS or tag <= last:
                 break
             last = tag
             length = struct.unpack("<L", take(4) if implicit else take(8)[4:])[0]
-            if length != _UNDEFINED:
+            if length != UNDEFINED_LENGTH:
                 pos += length
                 if pos > size:
                     raise EOFError
                 continue
             while True:
                 item = take(8)
-                if (struct.unpack("<HH", item[:4])[0] << 16 | struct.unpack("<HH", item[:4])[1]) == _SEQUENCE_DELIMITER:
+                if (struct.unpack("<HH", item[:4])[0] << 16 | struct.unpack("<HH", item[:4])[1]) == SEQUENCE_DELIMITER:
                     break
                 pos += struct.unpack("<L", item[4:])[0]
                 if pos > size:

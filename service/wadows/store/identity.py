@@ -15,7 +15,7 @@ import struct
 import warnings
 from typing import Callable
 
-from .part10meta import _LONG_VRS
+from ..dicom.vr import LONG_VR_CODES
 
 _SOP_INSTANCE_UID = 0x00080018
 _DEFLATED = {"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.8.1"}
@@ -69,7 +69,7 @@ def _walk(buf: bytes, ended: bool) -> str | None:
         vr = buf[pos + 4:pos + 6]
         if not vr.isalpha():
             raise _Unwalked  # an implicit-VR meta group (non-conformant, but pydicom reads it)
-        if vr in _LONG_VRS:
+        if vr in LONG_VR_CODES:
             need(pos + 12)
             (length,) = struct.unpack_from("<I", buf, pos + 8)
             pos += 12
@@ -95,7 +95,7 @@ def _walk(buf: bytes, ended: bool) -> str | None:
             pos += 8
         elif not buf[pos + 4:pos + 6].isalpha():
             raise _Unwalked  # implicit VR inside an explicit syntax (pydicom's fallback reads it)
-        elif buf[pos + 4:pos + 6] in _LONG_VRS:
+        elif buf[pos + 4:pos + 6] in LONG_VR_CODES:
             need(pos + 12)
             (length,) = struct.unpack_from(endian + "I", buf, pos + 8)
             pos += 12

@@ -33,6 +33,8 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
+from ..dicom.tags import ITEM, PIXEL_TAGS, SEQUENCE_DELIMITER
+from ..dicom.vr import LONG_VR_CODES
 from ..security.uids import is_valid_uid
 
 # Bump when the tables or what read_header accepts change: an index is a cache, rebuilt on mismatch.
@@ -41,9 +43,6 @@ BUSY_TIMEOUT_S = 10.0
 
 _MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # DICOMDIR (PS3.10 §8.6)
 _HEADER_TAGS = ["SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows"]
-_PIXEL_TAGS = {0x7FE00010, 0x7FE00009, 0x7FE00008}  # Pixel Data, Double Float, Float Pixel Data
-_ITEM, _SEQUENCE_DELIMITER = 0xFFFEE000, 0xFFFEE0DD
-_LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"SQ", b"UC", b"UR", b"UT"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -230,11 +229,11 @@ def _check_complete(fp, size: int, ts: UID, ds: pydicom.Dataset) -> None:
             raise SkippedFile("truncated (no Pixel Data element)")
         return
     group, element = struct.unpack(endian + "HH", head[:4])
-    if (group << 16 | element) not in _PIXEL_TAGS:
+    if (group << 16 | element) not in PIXEL_TAGS:
         return
     if ts.is_implicit_VR:
         header, length_format = 8, "L"  # tag, 32-bit length
-    elif head[4:6] in _LONG_VRS:
+    elif head[4:6] in LONG_VR_CODES:
         header, length_format = 12, "L"  # tag, VR, 2 reserved bytes, 32-bit length
     else:
         header, length_format = 8, "H"  # tag, VR, 16-bit length
@@ -255,9 +254,9 @@ def _check_complete(fp, size: int, ts: UID, ds: pydicom.Dataset) -> None:
             raise SkippedFile("truncated (encapsulated Pixel Data not terminated)")
         tag_group, tag_element, item_length = struct.unpack("<HHL", item)
         tag = tag_group << 16 | tag_element
-        if tag == _SEQUENCE_DELIMITER:
+        if tag == SEQUENCE_DELIMITER:
             return
-        if tag != _ITEM or item_length == 0xFFFFFFFF:
+        if tag != ITEM or item_length == 0xFFFFFFFF:
             raise SkippedFile("damaged encapsulated Pixel Data")
         offset += 8 + item_length
         if offset > size:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import struct
 from typing import Callable
 
-_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+from ..dicom.vr import LONG_VR_CODES
+
 _MAX_META = 64 << 10
 
 
@@ -44,7 +45,7 @@ def read_meta(read: Callable[[int], bytes]) -> tuple[bytes, str]:
         if group != 0x0002:
             break
         vr = head[pos + 4:pos + 6]
-        if vr in _LONG_VRS:
+        if vr in LONG_VR_CODES:
             head = need(pos + 12)
             (length,) = struct.unpack_from("<I", head, pos + 8)
             pos += 12

@@ -44,7 +44,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_deferred_data_element
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from ..part10 import PIXEL_DATA, part10_chunks, swap_bytes, to_little_endian_words
+from ...dicom.part10 import part10_chunks, swap_bytes, to_little_endian_words
+from ...dicom.tags import PIXEL_DATA
 from .errors import TranscodeError
 from .pixels import DEFAULT_LOSSY_RATIO, FLOAT_PIXEL_DATA, PixelOutput, in_memory, plan_pixels
 from .source import Source, SourceError, open_source

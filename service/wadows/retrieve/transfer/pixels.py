@@ -29,7 +29,8 @@ from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import HTJ2K, JPEG2000, UID, ExplicitVRLittleEndian, JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLSNearLossless
 
 from ...codeclock import encoding
-from ..part10 import ITEM, PIXEL_DATA, SEQUENCE_DELIMITER, UNDEFINED_LENGTH, element_header, item_header
+from ...dicom.part10 import element_header, item_header
+from ...dicom.tags import ITEM, PIXEL_DATA, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
 from .errors import TranscodeError
 from .support import ALWAYS_LOSSY, LOSSY_WHEN_WRITTEN, codec_for, preferred_plugin
 

@@ -19,7 +19,7 @@ from pydicom.dataset import FileDataset
 from pydicom.filereader import _read_file_meta_info, read_dataset, read_preamble
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
-from ..part10 import swap_bytes
+from ...dicom.part10 import swap_bytes
 
 DEFER_SIZE = 64 * 1024
 SPOOL_IN_MEMORY = 8 << 20

@@ -23,16 +23,8 @@ from pydicom.uid import UID
 from pydicom.valuerep import AMBIGUOUS_VR
 
 from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-
-PIXEL_DATA = 0x7FE00010
-UNDEFINED_LENGTH = 0xFFFFFFFF
-ITEM = 0xFFFEE000
-SEQUENCE_DELIMITER = 0xFFFEE0DD
-
-# PS3.5 Table 7.1-1: VRs with a 2-byte reserved field and a 32-bit length in explicit VR.
-LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
-# Width of the unit whose bytes reverse between big and little endian, for values kept as bytes.
-WORD_SIZE = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
+from .tags import PIXEL_DATA, UNDEFINED_LENGTH
+from .vr import LONG_VRS, WORD_SIZE
 
 _IMPLICIT = struct.Struct("<HHL")
 _SHORT = struct.Struct("<HH2sH")
