@@ -16,7 +16,6 @@ de-identifying an output again with the same key and options gives identical byt
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -33,6 +32,8 @@ from . import ocr
 from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rule, facts_of, load_rules
 from .profile import (BASIC_PROFILE_CODE, BASIC_PROFILE_MEANING, EDITION, MODIFIED_DATES, FULL_DATES, OPTION_BY_CODE,
                       OPTIONS, compile_plan, parse_options)
+from .plan import ObjectPlan
+from .stream import open_stream
 from .uids import UIDMap, produced_by
 from .walk import Context, Walker
 
@@ -87,9 +88,9 @@ class Deidentifier:
         return _identity(uid) if self._retain_uids else self._uid_map(uid)
 
     # -- the pieces ---------------------------------------------------------------------------
-    def _prepare(self, ds: Dataset) -> tuple[Context, PixelRule | None, bool]:
+    def plan_object(self, ds: Dataset) -> ObjectPlan:
         """Everything decided from the original values, before any change: refusal, pixel rule,
-        UID map and date offset. Raises DeidentificationRefused."""
+        UID map and date offset (plan.py). Raises DeidentificationRefused."""
         checks.check_object(ds)
         facts = facts_of(ds, self.pixel_rules)
         rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
@@ -104,9 +105,10 @@ class Deidentifier:
             shift = day_offset(self.key, str(ds.get("PatientID", "") or ""))
         declared = private.declared_safe(ds) if self.plan.private == "C" else None
         ctx = Context(self.plan, self.key, map_uid, shift, rule.regions if rule else None, declared)
-        return ctx, rule, already
+        return ObjectPlan(ctx, rule, already, self._apply)
 
-    def _apply(self, ds: Dataset, ctx: Context, rule: PixelRule | None, already: bool) -> Dataset:
+    def _apply(self, ds: Dataset, plan: ObjectPlan) -> Dataset:
+        rule = plan.pixel_rule
         if rule is not None and "PixelData" in ds:
             words = ocr.identifying_words(ds) if self.verify_pixels else frozenset()
             arr = blank_pixels(ds, rule.regions)
@@ -114,8 +116,8 @@ class Deidentifier:
                 raise DeidentificationRefused("text recognition still reads identifying values in the blanked "
                                               "pixel data")
         ts = self._transfer_syntax(ds)
-        old_codes = self._old_codes(ds) if already else set()
-        Walker(ctx).walk(ds)
+        old_codes = self._old_codes(ds) if plan.already_deidentified else set()
+        Walker(plan.context).walk(ds)
         self._mark(ds, old_codes)
         self._file_meta(ds, ts)
         return ds
@@ -190,7 +192,7 @@ class Deidentifier:
         with these before streaming the object (PS3.18 §8.1.7 wants the new SOP Instance UID in the
         response metadata), so a refusal becomes a per-document error instead of a cut connection.
         ``header`` may lack the pixel data; the stream decides the same from the same header."""
-        self._prepare(header)
+        self.plan_object(header)
         remap = self.map_uid
 
         def uid(keyword: str) -> str:
@@ -204,13 +206,10 @@ class Deidentifier:
         if getattr(ds, "file_meta", None) is None or "TransferSyntaxUID" not in ds.file_meta:
             ds.file_meta = FileMetaDataset()
             ds.file_meta.TransferSyntaxUID = self._transfer_syntax(ds)
-        ctx, rule, already = self._prepare(ds)
-        return self._apply(ds, ctx, rule, already)
+        return self.plan_object(ds).apply(ds)
 
     def stream(self, src: BinaryIO, *, chunk_size: int = 1 << 20, spans: bool = False):
         """See stream.py. Without ``spans`` every chunk is bytes."""
-        from .stream import open_stream
-
         return open_stream(self, src, chunk_size, spans)
 
     def deidentify_file(self, src: str | Path | BinaryIO, dst: str | Path | BinaryIO) -> str:
@@ -242,8 +241,3 @@ class _opened:
         if self.f is not None:
             self.f.close()
 
-
-def write_bytes(ds: Dataset) -> bytes:
-    buf = io.BytesIO()
-    ds.save_as(buf, enforce_file_format=True)
-    return buf.getvalue()

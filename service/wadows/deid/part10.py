@@ -10,6 +10,7 @@ ones, all little endian); tests/deid/test_stream.py holds it to that.
 
 from __future__ import annotations
 
+import io
 import struct
 
 from pydicom.dataset import Dataset
@@ -55,3 +56,11 @@ def header_bytes(ds: Dataset) -> bytes:
         else:
             write_data_element(fp, ds[tag], encodings)
     return fp.getvalue()
+
+
+def write_bytes(ds: Dataset) -> bytes:
+    """The whole object (pixel data included) as pydicom writes it: the path for the cases that read
+    everything (stream.py)."""
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from pydicom import dcmread
 from pydicom.uid import UID, ExplicitVRBigEndian
@@ -28,9 +28,8 @@ from pydicom.uid import UID, ExplicitVRBigEndian
 from ..dicom.tags import PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
 from ..filespan import FileSpan
 from . import checks
-
-if TYPE_CHECKING:
-    from .engine import Deidentifier
+from .part10 import header_bytes, write_bytes
+from .plan import Planner
 
 # With spans asked for, pixel values (or fragments) this long go out as FileSpans of the source.
 _SPAN_MIN = 64 << 10
@@ -155,17 +154,14 @@ def _check_pixels_complete(src: BinaryIO, pixel_at: int, implicit: bool) -> None
         src.seek(pixel_at)
 
 
-def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20, spans: bool = False) -> DeidentifiedStream:
-    from .engine import write_bytes
-    from .part10 import header_bytes
-
+def open_stream(deid: Planner, src: BinaryIO, chunk_size: int = 1 << 20, spans: bool = False) -> DeidentifiedStream:
     start = src.tell()
     ds = dcmread(src, stop_before_pixels=True)
     pixel_at = src.tell()
     checks.check_meta(ds)
     ts = UID(ds.file_meta.TransferSyntaxUID)
-    ctx, rule, already = deid._prepare(ds)  # refusals are raised here, before any byte
-    if rule is not None or ts.is_deflated or ts == ExplicitVRBigEndian or not ts.is_little_endian:
+    plan = deid.plan_object(ds)  # refusals are raised here, before any byte
+    if plan.pixel_rule is not None or ts.is_deflated or ts == ExplicitVRBigEndian or not ts.is_little_endian:
         src.seek(start)
         whole = dcmread(src)
         checks.check_complete(whole)
@@ -176,7 +172,7 @@ def open_stream(deid: Deidentifier, src: BinaryIO, chunk_size: int = 1 << 20, sp
         _check_pixels_complete(src, pixel_at, ts.is_implicit_VR)
     except EOFError:
         raise checks.InputRefused(checks.TRUNCATED) from None
-    deid._apply(ds, ctx, None, already)
+    plan.apply(ds)  # no pixel rule: the header alone changes
     header = header_bytes(ds)
 
     def chunks() -> Iterator[bytes]:
