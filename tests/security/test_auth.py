@@ -14,6 +14,7 @@ from wadows.config import ConfigError, load_config
 from wadows.security.auth import MESSAGE_EXPIRED, AuthenticationFailed, Authenticator, NonceCache
 from wadows.security.passwords import hash_password
 from wadows.security.policy import TRUSTED, Access, Caller
+from wadows.security.credentials import Credentials, Timestamp, UsernameToken
 from wadows.soap import wsse
 from wadows.soap.envelope import parse_envelope
 
@@ -64,7 +65,7 @@ def basic(name: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()
 
 
-def token(*args, **kw) -> wsse.Security:
+def token(*args, **kw) -> Credentials:
     xml = (f'<env:Envelope xmlns:env="{SOAP12}"><env:Header>{security_xml(*args, **kw)}</env:Header>'
            f"<env:Body><x/></env:Body></env:Envelope>")
     return wsse.read(parse_envelope(xml.encode()).headers)
@@ -191,7 +192,7 @@ def test_password_digest_over_an_empty_password_never_logs_in_a_caller_without_a
 
 def test_password_digest_needs_nonce_and_created(auth):
     t = token("digester", "digest-pass", use_digest=True, nonce=b"n" * 16).token
-    stripped = wsse.Security(wsse.UsernameToken(t.username, t.password, t.password_type, None, t.created,
+    stripped = Credentials(UsernameToken(t.username, t.password, t.password_type, None, t.created,
                                                 t.created_text), None)
     assert "Nonce" in refused(auth, None, stripped).reason
 
@@ -249,7 +250,7 @@ def test_basic_and_token_naming_different_users(auth):
 def test_anonymous_anonymized(auth):
     assert auth.authenticate(None, None) == Caller(None, Access.ANONYMIZED)
     # A Timestamp alone authenticates nobody.
-    sec = wsse.Security(None, wsse.Timestamp(None, None))
+    sec = Credentials(None, Timestamp(None, None))
     assert auth.authenticate(None, sec).force_anonymize
 
 

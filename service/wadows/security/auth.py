@@ -32,8 +32,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from ..config import AuthConfig, CallerConfig, ConfigError
-from ..soap.wsse import Security, UsernameToken, password_digest
 from ..ttlcache import TTLCache
+from .credentials import Credentials, UsernameToken, password_digest
 from .passwords import PasswordHash, SecretFileError, hash_password, parse_hash, read_secret_file, verify_password
 from .policy import TRUSTED, Access, Caller
 from .throttle import LoginThrottle
@@ -139,7 +139,7 @@ class Authenticator:
         self._decoy = parse_hash(hash_password(base64.b64encode(os.urandom(12)).decode()))
         self._anonymous = {"identified": TRUSTED, "anonymized": Caller(None, Access.ANONYMIZED)}.get(config.anonymous)
 
-    def authenticate(self, authorization: str | None, security: Security | None) -> Caller:
+    def authenticate(self, authorization: str | None, security: Credentials | None) -> Caller:
         basic = _basic(authorization) if authorization else None
         token = security.token if security is not None else None
         if security is not None and security.timestamp is not None:

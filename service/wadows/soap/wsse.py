@@ -1,5 +1,6 @@
 """Reading the wsse:Security header: OASIS WS-Security 1.0/1.1 (SOAP Message Security), UsernameToken
-Profile 1.1 and wsu:Timestamp. Only reading: whether the token is any good is security/auth.py's call.
+Profile 1.1 and wsu:Timestamp. Only reading: what it holds goes to security/ as its neutral Credentials, and whether the token is any
+good is security/auth.py's call.
 
 WSS 1.1 kept the 1.0 namespaces for Security, UsernameToken and Timestamp (it only added the wsse11
 namespace for new elements such as Salt and Iteration), so the one namespace pair in ns.py covers both.
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from lxml import etree
 
+from ..security.credentials import Credentials, Timestamp, UsernameToken
 from . import faults
 from .ns import SOAP12, WSSE, WSU, q
 from .wsa import OUR_ROLES, is_true
@@ -43,37 +43,6 @@ def _invalid(reason: str) -> faults.SoapFault:
     return faults.sender(reason, (WSSE, "InvalidSecurity"))
 
 
-@dataclass(frozen=True)
-class UsernameToken:
-    username: str
-    password: str | None
-    password_type: str  # "PasswordText" or "PasswordDigest"
-    nonce: bytes | None
-    created: datetime | None
-    # The digest is computed over Created exactly as the client wrote it, not over our reading of it.
-    created_text: str | None
-
-    def __repr__(self) -> str:  # a token must never reach a log through a stray repr
-        return f"UsernameToken(password_type={self.password_type!r})"
-
-
-@dataclass(frozen=True)
-class Timestamp:
-    created: datetime | None
-    expires: datetime | None
-
-
-@dataclass(frozen=True)
-class Security:
-    token: UsernameToken | None
-    timestamp: Timestamp | None
-
-
-def password_digest(nonce: bytes, created: str, password: str) -> str:
-    """Password_Digest = Base64 ( SHA-1 ( nonce + created + password ) ) (UsernameToken Profile 1.1 §3.1)."""
-    return base64.b64encode(hashlib.sha1(nonce + created.encode("utf-8") + password.encode("utf-8")).digest()).decode()
-
-
 def parse_datetime(text: str) -> datetime:
     m = _DATETIME.fullmatch(text.strip())
     if m is None:
@@ -84,7 +53,7 @@ def parse_datetime(text: str) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def read(headers: list[etree._Element]) -> Security | None:
+def read(headers: list[etree._Element]) -> Credentials | None:
     """The Security header addressed to us, or None. Security headers for other roles belong to other
     nodes (WSS 1.1 §5: at most one per role), so only one may be ours."""
     ours = [h for h in headers if h.tag in SECURITY_HEADERS and h.get(q(SOAP12, "role")) in OUR_ROLES]
@@ -117,7 +86,7 @@ def read(headers: list[etree._Element]) -> Security | None:
     if must_understand and token is None and timestamp is None:
         # Treating it as "no credentials" would process a header we claim to understand without reading it.
         raise _invalid("The wsse:Security header marked mustUnderstand holds neither a UsernameToken nor a Timestamp")
-    return Security(token, timestamp)
+    return Credentials(token, timestamp)
 
 
 def _text(el: etree._Element | None, what: str) -> str | None:
