@@ -25,7 +25,7 @@ os.environ.setdefault("WADOWS_CONFIG_DIR", tempfile.mkdtemp(prefix="wadows-bench
 import pydicom  # noqa: E402
 
 from support.rad69 import Doc, request_xml  # noqa: E402
-from wadows.app import create_app  # noqa: E402
+from wadows.wiring import create_app  # noqa: E402
 from wadows.config import load_config  # noqa: E402
 from wadows.filespan import ENVIRON_KEY, FileSpan  # noqa: E402
 from wadows.samples import generate_ct_study  # noqa: E402

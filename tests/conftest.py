@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from support.ports import free_port  # noqa: F401 - tests import it from here
-from wadows.app import create_app
+from wadows.wiring import create_app
 from wadows.config import Config, load_config
 from wadows.server import make_server
 from wadows.store.filestore import FileStore

@@ -10,7 +10,8 @@ import pydicom
 import pytest
 
 from support.rad69 import Doc, parse_response, request_xml
-from wadows.app import ResponseAborted, create_app
+from wadows.app import ResponseAborted
+from wadows.wiring import create_app
 from wadows.config import load_config
 from wadows.store.filestore import FileStore
 

@@ -268,7 +268,7 @@ def _wsgi_call(app, body: bytes, **environ) -> list:
 
 @pytest.fixture
 def rad69_app(sample_store, tmp_path):
-    from wadows.app import create_app
+    from wadows.wiring import create_app
     from wadows.store.filestore import FileStore
 
     config = load_config(None, store__path=str(sample_store), store__index=str(tmp_path / "i.sqlite"),

@@ -19,7 +19,6 @@ from typing import Callable, Iterable, Iterator
 from . import filespan
 from .config import Config
 from .memory import release_free_memory
-from .retrieve.anonymize import Anonymizers
 from .retrieve.errors import ErrorCode
 from .retrieve.model import RegistryError, RetrieveResult
 from .retrieve.rad69 import ImagingDocumentSource
@@ -320,48 +319,6 @@ def log_failure(what: str) -> None:
     frames = traceback.extract_tb(exc.__traceback__) if exc is not None else []
     where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
     log.error("%s: %s at %s", what, type(exc).__name__ if exc is not None else "?", where or "?")
-
-
-def _reason(exc: BaseException) -> str:
-    """An OSError's strerror (never the path it carries twice), else the exception's own text."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
-def create_app(config: Config, backend: Backend) -> WadoWsApp:
-    from .retrieve.rad69 import SourceSettings
-
-    settings = SourceSettings(
-        repository_unique_ids=frozenset([config.source.repository_unique_id, *config.source.also_known_as]),
-        max_documents=config.server.max_documents,
-        chunk_size=config.server.chunk_size,
-    )
-    logging.getLogger("spyne").setLevel(logging.CRITICAL)  # spyne logs request documents on errors
-    # pydicom's warnings quote the values they complain about (names, UIDs): never in our logs.
-    logging.getLogger("pydicom").setLevel(logging.ERROR)
-    return WadoWsApp(config, backend, ImagingDocumentSource(backend, settings, anonymizers_from(config)))
-
-
-def anonymizers_from(config: Config) -> Anonymizers | None:
-    """The configured de-identifiers, or None when anonymization is switched off. The key is read
-    once here, so a missing or malformed key stops the server at start, not a request later."""
-    if not config.deid.enabled:
-        return None
-    from .deid import load_key, load_rules
-    from .deid.keys import default_key_file
-    from .retrieve.anonymize import Anonymizers
-
-    key_path = Path(config.deid.key_file) if config.deid.key_file else None
-    try:
-        key = load_key(key_path)
-    except (OSError, ValueError) as exc:
-        where = f"[deid] key_file {key_path}" if key_path is not None else \
-            f"the de-identification key ($WADOWS_DEID_KEY, or {default_key_file()})"
-        raise SystemExit(f"wadows: {where}: {_reason(exc)}") from None
-    rules = load_rules(config.deid.pixel_rules or None)
-    verify = None if config.deid.verify_pixels == "auto" else bool(config.deid.verify_pixels)
-    return Anonymizers(key, config.deid.options, pixel_rules=rules, verify_pixels=verify)
 
 
 def _too_many_documents(limit: int) -> RetrieveResult:

@@ -11,8 +11,9 @@ from .config import ConfigError, default_config_text, load_config
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import configure_logging, make_server
+    from .server import make_server
     from .shutdown import run_until_stopped
+    from .wiring import configure_logging
 
     try:
         config = load_config(

@@ -72,7 +72,7 @@ def _init(key: bytes, options: list[str], rules_path: str | None) -> None:
 
 # pydicom's warnings and log lines quote the values they object to (a malformed UID, a name too long
 # for its VR): on the CLI's stderr they would print original identifiers. `wadows serve` silences
-# them (server.configure_logging); the CLI catches them per file and reports only their kind.
+# them (wiring.configure_logging); the CLI catches them per file and reports only their kind.
 _kinds: Counter[str] = Counter()
 
 
