@@ -7,16 +7,16 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError, default_config_text, load_config
+from .config import ConfigError, default_config_text
 
 
 def _serve(args: argparse.Namespace) -> int:
     from .server import make_server
     from .shutdown import run_until_stopped
-    from .wiring import configure_logging
+    from .wiring import configure_logging, load_and_check
 
     try:
-        config = load_config(
+        config = load_and_check(
             args.config,
             server__host=args.host, server__port=args.port, server__public_url=args.public_url,
             store__path=str(args.store) if args.store else None,

@@ -14,11 +14,36 @@ import sqlite3
 from pathlib import Path
 
 from .app import WadoWsApp
-from .config import Config
+from .config import Config, ConfigError, load_config
+from .deid import parse_options
 from .retrieve.anonymize import Anonymizers
 from .retrieve.rad69 import ImagingDocumentSource, SourceSettings
+from .security.passwords import HashFormatError, SecretFileError, parse_hash, read_secret_file
 from .store.base import Backend
 from .store.filestore import FileStore
+
+
+def load_and_check(path: Path | None = None, **overrides: object) -> Config:
+    """config.load_config, then the values whose meaning security/ and deid/ own, so a typo in a
+    caller's policy stops the server at start with the setting named, not a request later."""
+    config = load_config(path, **overrides)
+    for i, caller in enumerate(config.auth.callers):
+        where = f"auth.callers[{i}]"
+        try:
+            parse_hash(caller.password_hash)
+        except HashFormatError as exc:
+            raise ConfigError(f"'{where}.password_hash': {exc}") from None
+        if caller.options is not None:
+            try:
+                parse_options(caller.options)
+            except ValueError as exc:
+                raise ConfigError(f"'{where}.options': {exc}") from None
+        if caller.digest_secret_file:
+            try:
+                read_secret_file(caller.digest_secret_file, caller.password_hash)
+            except SecretFileError as exc:
+                raise ConfigError(f"'{where}.digest_secret_file': {exc}") from None
+    return config
 
 
 def create_app(config: Config, backend: Backend) -> WadoWsApp:

@@ -16,6 +16,7 @@ from wadows.security.passwords import hash_password
 from wadows.security.policy import TRUSTED, Access, Caller
 from wadows.security.credentials import Credentials, Timestamp, UsernameToken
 from wadows.soap import wsse
+from wadows.wiring import load_and_check
 from wadows.soap.envelope import parse_envelope
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -111,7 +112,7 @@ def test_config_errors(tmp_path, hashes, entry, message):
     path = tmp_path / "bad.toml"
     path.write_text("[[auth.callers]]\n" + entry.replace("{h}", hashes["radiology"]) + "\n")
     with pytest.raises(ConfigError, match=message) as err:
-        load_config(path)
+        load_and_check(path)
     assert "hunter2" not in str(err.value)
 
 
