@@ -212,7 +212,7 @@ class WadoWsApp:
                 validate_body(env.body)
             except SchemaViolation as exc:
                 raise faults.sender(f"The request does not match the schema: {exc}") from None
-            result = dispatch(env.body, self.source.for_caller(caller))
+            result = self.source.retrieve_imaging_document_set(dispatch(env.body), caller)
         except AuthenticationFailed as exc:
             # RFC 9110 §11.6.1: a 401 must carry the challenge; a failed token alone is a plain Sender fault.
             status = "401 Unauthorized" if exc.challenge else None

@@ -109,8 +109,8 @@ def test_switched_off_is_0002_for_anonymize_and_for_forced_callers(sample_store,
     off = _source(sample_store, tmp_path)
     asked = off.retrieve_imaging_document_set(_request(sample_instances[:2]))
     assert [e.code for e in asked.errors] == [ErrorCode.ANONYMIZE_NOT_SUPPORTED] * 2 and not asked.documents
-    forced = off.for_caller(Caller("partner", Access.ANONYMIZED)).retrieve_imaging_document_set(
-        _request(sample_instances[:2], anonymize=None))
+    forced = off.retrieve_imaging_document_set(_request(sample_instances[:2], anonymize=None),
+                                               Caller("partner", Access.ANONYMIZED))
     assert [e.code for e in forced.errors] == [ErrorCode.ANONYMIZE_NOT_SUPPORTED] * 2 and not forced.documents
     plain = off.retrieve_imaging_document_set(_request(sample_instances[:1], [sample_instances[0].transfer_syntax],
                                                        anonymize=None))
@@ -118,25 +118,24 @@ def test_switched_off_is_0002_for_anonymize_and_for_forced_callers(sample_store,
 
 
 def test_forced_caller_gets_anonymized_objects_without_asking(source, sample_instances):
-    view = source.for_caller(Caller("partner", Access.ANONYMIZED))
-    result = view.retrieve_imaging_document_set(_request(sample_instances[:3], anonymize=None))
+    result = source.retrieve_imaging_document_set(_request(sample_instances[:3], anonymize=None),
+                                                  Caller("partner", Access.ANONYMIZED))
     for (uid, ds), inst in zip(_read(result), sample_instances):
         assert ds.PatientIdentityRemoved == "YES" and uid != inst.sop
 
 
 def test_identified_caller_without_anonymize_gets_the_stored_bytes(source, sample_instances):
     inst = sample_instances[0]
-    view = source.for_caller(Caller("clinic", Access.IDENTIFIED))
-    result = view.retrieve_imaging_document_set(_request([inst], [inst.transfer_syntax], anonymize=None))
+    result = source.retrieve_imaging_document_set(_request([inst], [inst.transfer_syntax], anonymize=None),
+                                                  Caller("clinic", Access.IDENTIFIED))
     assert not result.anonymized
     assert b"".join(materialize(result.documents[0].chunks())) == inst.path.read_bytes()
 
 
 def test_caller_options_apply(source, sample_instances):
     inst = sample_instances[0]
-    view = source.for_caller(Caller("research", Access.ANONYMIZED,
-                                    ("RetainLongitudinalTemporalInformationModifiedDatesOption",)))
-    (_, ds), = _read(view.retrieve_imaging_document_set(_request([inst], anonymize=None)))
+    research = Caller("research", Access.ANONYMIZED, ("RetainLongitudinalTemporalInformationModifiedDatesOption",))
+    (_, ds), = _read(source.retrieve_imaging_document_set(_request([inst], anonymize=None), research))
     assert ds.LongitudinalTemporalInformationModified == "MODIFIED"
     assert "113107" in {item.CodeValue for item in ds.DeidentificationMethodCodeSequence}
     (_, basic), = _read(source.retrieve_imaging_document_set(_request([inst])))

@@ -240,7 +240,7 @@ def test_an_archive_without_transfer_syntax_star_is_asked_for_its_default(stub, 
 
 def test_an_archive_answering_another_instance_is_refused_as_0004(stub, files):
     from wadows.retrieve.errors import ErrorCode
-    from wadows.retrieve.rad69 import _unavailable
+    from wadows.retrieve.resolve import unavailable
     from wadows.store.errors import InstanceChanged
 
     metas = [_meta(p) for p in files]
@@ -251,6 +251,6 @@ def test_an_archive_answering_another_instance_is_refused_as_0004(stub, files):
     stub.instances[asked.SOPInstanceUID].data = stub.instances[other.SOPInstanceUID].data
     with pytest.raises(InstanceChanged) as raised:
         store.open(inst)
-    assert _unavailable(raised.value)[0] is ErrorCode.NO_LONGER_AVAILABLE
+    assert unavailable(raised.value)[0] is ErrorCode.NO_LONGER_AVAILABLE
     with pytest.raises(InstanceChanged):
         _store(stub.url).header(_looked_up_elsewhere(store, asked.SOPInstanceUID))

@@ -1,7 +1,8 @@
 """RetrieveImagingDocumentSet (IHE RAD-69): per-document outcomes in request order.
 
-Every check that can fail runs before the response starts (lookup, identifiers, transfer syntax,
-and with Anonymize the de-identifier's decision), so each failure becomes a RegistryError for that
+Every check that can fail runs before the response starts (the resolution every operation shares,
+resolve.py: identifiers, lookup, availability and with Anonymize the de-identifier's decision; then
+RAD-69's own transfer syntax and any conversion), so each failure becomes a RegistryError for that
 document while the others are still returned (PartialSuccess, IHE RAD TF-3 4.69.4.2.3). Only the
 bytes are produced later, lazily.
 
@@ -19,15 +20,13 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
-from ..deid import DeidentificationRefused
 from ..filespan import FileSpan, materialize
 from ..security.policy import TRUSTED, Caller
-from ..security.uids import is_valid_uid
 from ..store.base import Backend, StoredInstance
-from ..store.errors import ArchiveAnswerError, ArchiveDenied, ArchiveUnavailable
 from . import transfer
 from .errors import ErrorCode
 from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveRequest, RetrieveResult
+from .resolve import DocumentResolver, Unresolved, unavailable
 
 if TYPE_CHECKING:
     from ..deid import Deidentifier
@@ -38,6 +37,7 @@ log = logging.getLogger("wadows")
 DICOM_MIME = "application/dicom"
 # A de-identified object that must still change transfer syntax is spooled: memory up to this, then disk.
 _SPOOL_IN_MEMORY = 8 << 20
+_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
 
 @dataclass(frozen=True)
@@ -48,19 +48,14 @@ class SourceSettings:
 
 
 class ImagingDocumentSource:
-    """The Imaging Document Source actor over one backend.
-
-    ``anonymizers`` None means anonymization is switched off: Anonymize gets urn:dicom:wado:0002,
-    and a caller whose policy forces it gets that for every document (never identified data)."""
+    """The Imaging Document Source actor over one backend; ``anonymizers`` None switches
+    anonymization off (resolve.py)."""
 
     def __init__(self, backend: Backend, settings: SourceSettings, anonymizers: Anonymizers | None = None) -> None:
         self.backend = backend
         self.settings = settings
         self.anonymizers = anonymizers
-
-    def for_caller(self, caller: Caller) -> _CallerView:
-        """The handler the SOAP dispatcher calls for one request by ``caller``."""
-        return _CallerView(self, caller)
+        self.resolver = DocumentResolver(backend, settings.repository_unique_ids, anonymizers)
 
     def retrieve_imaging_document_set(self, request: RetrieveRequest, caller: Caller = TRUSTED) -> RetrieveResult:
         result = RetrieveResult()
@@ -72,104 +67,49 @@ class ImagingDocumentSource:
             ))
             return result
         for doc in request.documents:
-            outcome = self._prepare(doc, request, caller, result)
+            outcome = self._document(doc, request, caller, result)
             if isinstance(outcome, RegistryError):
                 result.errors.append(outcome)
             else:
                 result.documents.append(outcome)
         return result
 
-    def _prepare(self, doc: DocumentRequest, request: RetrieveRequest, caller: Caller,
-                 result: RetrieveResult) -> DocumentResult | RegistryError:
-        location = doc.document_unique_id[:128]
-
-        def error(code: ErrorCode, context: str) -> RegistryError:
-            return RegistryError(code, context, location)
-
-        if doc.repository_unique_id not in self.settings.repository_unique_ids:
-            return error(ErrorCode.XDS_UNKNOWN_REPOSITORY_ID, "RepositoryUniqueId is not this Imaging Document Source")
-        asked = doc.anonymize if doc.anonymize is not None else request.anonymize
-        if asked is not None and asked.strip() != "yes":
-            return error(ErrorCode.INVALID_PARAMETER_VALUE, "Anonymize accepts only the value 'yes' (PS3.18 §8.1.7)")
-        anonymize = asked is not None or caller.force_anonymize
-        if anonymize:
-            # Decided before anything is looked up, so nothing about the object can leak from here on.
-            result.anonymized = True
-            if self.anonymizers is None:
-                return error(ErrorCode.ANONYMIZE_NOT_SUPPORTED, "This server is not configured to anonymize")
-        if not is_valid_uid(doc.document_unique_id):
-            return error(ErrorCode.XDS_DOCUMENT_UNIQUE_ID_ERROR, "DocumentUniqueId is not a valid DICOM UID")
-        if not (is_valid_uid(doc.study_uid) and is_valid_uid(doc.series_uid)):
-            return error(ErrorCode.INVALID_PARAMETER_VALUE, "studyInstanceUID or seriesInstanceUID is not a valid DICOM UID")
-        try:
-            instance = self.backend.lookup(doc.document_unique_id)
-        except OSError as exc:
-            return error(*_unavailable(exc))
-        if instance is None:
-            return error(ErrorCode.XDS_DOCUMENT_UNIQUE_ID_ERROR, "urn:dicom:wado:0017: no such document (SOP Instance UID unknown)")
-        if instance.study_uid != doc.study_uid or instance.series_uid != doc.series_uid:
-            return error(ErrorCode.INCONSISTENT_IDENTIFIERS, "The document is not in the study and series the request names")
-        header = None
-        target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, request.transfer_syntaxes)
-        if target is None:
+    def _document(self, doc: DocumentRequest, request: RetrieveRequest, caller: Caller,
+                  result: RetrieveResult) -> DocumentResult | RegistryError:
+        """RAD-69's own step after resolution: the transfer syntax (RAD TF-3 4.69.4.1.2), a
+        conversion made before the response starts, and the stream."""
+        requested = request.transfer_syntaxes
+        resolved = self.resolver.resolve(
+            doc, caller, anonymize_all=request.anonymize,
             # An object without pixel data (SR, KOS, PR) can go to any syntax of the family; only
             # then is the header worth reading.
-            try:
-                header = self.backend.header(instance)
-            except OSError as exc:
-                return error(*_unavailable(exc))
-            if "PixelData" not in header and "FloatPixelData" not in header and "DoubleFloatPixelData" not in header:
-                target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, request.transfer_syntaxes,
-                                                         has_pixel_data=False)
+            header_wanted=lambda i: transfer.choose_transfer_syntax(i.transfer_syntax_uid, requested) is None)
+        if isinstance(resolved, Unresolved):
+            result.anonymized |= resolved.anonymized
+            return resolved.error
+        result.anonymized |= resolved.anonymized
+        instance, header = resolved.instance, resolved.header
+        no_pixels = header is not None and not any(k in header for k in _PIXEL_KEYWORDS)
+        target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, requested)
+        if target is None and no_pixels:
+            target = transfer.choose_transfer_syntax(instance.transfer_syntax_uid, requested, has_pixel_data=False)
         if target is None:
-            return error(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "None of the requested transfer syntaxes can be produced for this document")
-        try:
-            # Fail here, per document, rather than cutting the response short once it has started.
-            # A header read is itself that check (one open, or one archive fetch, not two).
-            if anonymize and header is None:
-                header = self.backend.header(instance)
-            elif header is None:
-                self.backend.check(instance)
-        except OSError as exc:
-            return error(*_unavailable(exc))
-        if not anonymize:
-            chunks = lambda: self._stream(instance, target)  # noqa: E731
-            if target != instance.transfer_syntax_uid:
-                converted = self._convert_first(instance, target, request.transfer_syntaxes, header is not None,
-                                                lambda t: self._stream(instance, t))
-                if isinstance(converted, tuple):
-                    return error(*converted)
-                chunks = lambda: _replay(converted, self.settings.chunk_size)  # noqa: E731
-            return DocumentResult(
-                repository_unique_id=doc.repository_unique_id,
-                document_unique_id=instance.sop_instance_uid,
-                mime_type=DICOM_MIME,
-                chunks=chunks,
-                home_community_id=doc.home_community_id,
-            )
-        deid = self.anonymizers.get(caller.deid_options)
-        try:
-            new = deid.decide(header)
-        except DeidentificationRefused:
-            # The refusal's reason may describe the object; the client learns only that it was refused.
-            return error(ErrorCode.UNABLE_TO_ANONYMIZE,
-                         "This document cannot be de-identified under the server's profile and options "
-                         "(for example burned-in annotation with no pixel cleaning rule)")
-        except Exception as exc:  # a header the engine cannot read: this document fails, not the request
-            log.error("de-identification decision failed (%s)", type(exc).__name__)  # never its message
-            return error(ErrorCode.UNABLE_TO_ANONYMIZE, "This document's header could not be de-identified")
-        chunks = lambda: self._stream_anonymized(instance, target, deid)  # noqa: E731
+            return resolved.error(ErrorCode.CANNOT_PROVIDE_IN_FORMAT,
+                                  "None of the requested transfer syntaxes can be produced for this document")
+        deid = resolved.deidentifier
+        if deid is None:
+            produce = lambda t: self._stream(instance, t)  # noqa: E731
+        else:
+            produce = lambda t: self._stream_anonymized(instance, t, deid)  # noqa: E731
+        chunks = lambda: produce(target)  # noqa: E731
         if target != instance.transfer_syntax_uid:
-            converted = self._convert_first(instance, target, request.transfer_syntaxes,
-                                            "PixelData" not in header and "FloatPixelData" not in header
-                                            and "DoubleFloatPixelData" not in header,
-                                            lambda t: self._stream_anonymized(instance, t, deid))
+            converted = self._convert_first(instance, target, requested, no_pixels, produce)
             if isinstance(converted, tuple):
-                return error(*converted)
+                return resolved.error(*converted)
             chunks = lambda: _replay(converted, self.settings.chunk_size)  # noqa: E731
         return DocumentResult(
             repository_unique_id=doc.repository_unique_id,
-            document_unique_id=new.sop_instance_uid,
+            document_unique_id=resolved.document_unique_id,
             mime_type=DICOM_MIME,
             chunks=chunks,
             home_community_id=doc.home_community_id,
@@ -197,7 +137,7 @@ class ImagingDocumentSource:
                 log.info("conversion to a requested transfer syntax failed; trying the next one")
             except OSError as exc:
                 spool.close()
-                return _unavailable(exc)
+                return unavailable(exc)
             except Exception as exc:  # e.g. the de-identifier refusing while writing: this document only
                 spool.close()
                 log.error("conversion failed (%s)", type(exc).__name__)  # never its message
@@ -240,18 +180,6 @@ class ImagingDocumentSource:
                 yield from transfer.stream_as(spool, out.transfer_syntax_uid, target_ts, chunk_size=chunk)
 
 
-def _unavailable(exc: OSError) -> tuple[ErrorCode, str]:
-    """The code for a backend failure, by what failed (store/errors.py); the text is ours, never the
-    exception's, which could name a path or what an archive said."""
-    if isinstance(exc, ArchiveUnavailable):
-        return ErrorCode.NOT_IMMEDIATELY_AVAILABLE, "The archive holding the document cannot be reached now; try again later"
-    if isinstance(exc, ArchiveDenied):
-        return ErrorCode.XDS_REPOSITORY_ERROR, "The archive refused this server's credentials"
-    if isinstance(exc, ArchiveAnswerError):
-        return ErrorCode.PROCESSING_FAILURE, "The archive's answer for this document could not be used"
-    return ErrorCode.NO_LONGER_AVAILABLE, "The document is indexed but can no longer be read"
-
-
 class _StoredLater:
     """A fallback that landed on the stored syntax: sent from the file as usual (file spans)."""
 
@@ -268,17 +196,6 @@ def _replay(spool: BinaryIO | _StoredLater, chunk_size: int) -> Iterator[bytes |
     spool.seek(0)
     while piece := spool.read(chunk_size):
         yield piece
-
-
-class _CallerView:
-    """``ImagingDocumentSource`` bound to the caller of one request (what the dispatcher sees)."""
-
-    def __init__(self, source: ImagingDocumentSource, caller: Caller) -> None:
-        self._source = source
-        self._caller = caller
-
-    def retrieve_imaging_document_set(self, request: RetrieveRequest) -> RetrieveResult:
-        return self._source.retrieve_imaging_document_set(request, self._caller)
 
 
 class _seekable:

@@ -87,7 +87,7 @@ class _ImagingDocumentSource(ServiceBase):
     @rpc(_RetrieveImagingDocumentSetRequest, _body_style="bare", _returns=AnyXml,
          _in_message_name="{%s}RetrieveImagingDocumentSetRequest" % IHE_RAD)
     def RetrieveImagingDocumentSet(ctx, req):  # noqa: N802 - the operation name from the IHE WSDL
-        return ctx.udc.retrieve_imaging_document_set(to_retrieve_request(req))
+        return to_retrieve_request(req)
 
 
 _app = Application([_ImagingDocumentSource], tns=IHE_RAD, in_protocol=XmlDocument(), out_protocol=XmlDocument())
@@ -119,14 +119,12 @@ def operation_for(body: etree._Element) -> Operation:
     return op
 
 
-def dispatch(body: etree._Element, handler: Any) -> Any:
-    """Run the service method for ``body``; ``handler`` is the actor the method delegates to."""
+def dispatch(body: etree._Element) -> Any:
+    """The typed request for ``body``; the caller hands it, with who asked, to the operation's handler."""
     ctx = MethodContext(_server, MethodContext.SERVER)
     ctx.in_document = body
-    ctx.udc = handler
     _app.in_protocol.decompose_incoming_envelope(ctx, _app.in_protocol.REQUEST)
     (ctx,) = _app.in_protocol.generate_method_contexts(ctx)
-    ctx.udc = handler
     _server.get_in_object(ctx)
     if ctx.in_error is not None:
         raise faults.sender(f"The request body could not be read: {ctx.in_error.faultstring}")
