@@ -1,8 +1,10 @@
 """The WSGI application: routes, and the SOAP pipeline every POST passes through.
 
-parse (MIME, envelope) -> WS-Addressing and mustUnderstand -> authentication -> XSD validation -> dispatch (spyne)
--> response envelope -> MTOM writer. Each step lives in its own module under soap/; this file only
-puts them in order and turns any failure into a SOAP fault, never an HTML page or a traceback.
+parse (MIME, envelope) -> WS-Addressing and mustUnderstand -> authentication -> the operation's row
+(soap/operations.py) -> XSD validation -> dispatch (spyne: the typed request) -> the row's handler, with
+the caller -> the row's response writer -> response envelope -> MTOM writer. Each step lives in its own
+module; this file only puts them in order, for any row, and turns any failure into a SOAP fault, never
+an HTML page or a traceback.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from .retrieve.errors import ErrorCode
 from .retrieve.model import RegistryError, RetrieveResult
 from .retrieve.rad69 import ImagingDocumentSource
 from .security.auth import AuthenticationFailed, Authenticator
-from .soap import envelope, faults, mtom, responses, wsa, wsse
-from .soap.dispatch import OPERATIONS, dispatch, operation_for
+from .soap import envelope, faults, mtom, wsa, wsse
+from .soap.dispatch import dispatch
+from .soap.operations import RAD69, Operation, operation_for
 from .soap.faults import SOAP12_CONTENT_TYPE, SoapFault
 from .soap.ns import WSSE
 from .store.base import Backend
@@ -197,8 +200,8 @@ class WadoWsApp:
             try:
                 env = envelope.parse_envelope(body, attachments, self._parse_limits)
             except envelope.TooManyDocuments as exc:
-                return self._respond(start_response, _too_many_documents(exc.limit),
-                                     next(iter(OPERATIONS.values())).response_action, None, ex)
+                # The pre-scan counts ihe:DocumentRequest, the element of RAD-69's requests.
+                return self._respond(start_response, RAD69, _too_many_documents(exc.limit), None, ex)
             addr = wsa.read(env.headers)
             wsa.check_must_understand(env.headers, UNDERSTOOD_HEADERS)
             caller = self.authenticator.authenticate(environ.get("HTTP_AUTHORIZATION"), wsse.read(env.headers))
@@ -212,7 +215,7 @@ class WadoWsApp:
                 validate_body(env.body)
             except SchemaViolation as exc:
                 raise faults.sender(f"The request does not match the schema: {exc}") from None
-            result = self.source.retrieve_imaging_document_set(dispatch(env.body), caller)
+            result = op.handle(self.source, dispatch(env.body), caller)
         except AuthenticationFailed as exc:
             # RFC 9110 §11.6.1: a 401 must carry the challenge; a failed token alone is a plain Sender fault.
             status = "401 Unauthorized" if exc.challenge else None
@@ -226,12 +229,14 @@ class WadoWsApp:
         except SoapFault as fault:
             ex.fault = fault.code
             return self._fault(start_response, fault, ex, addr.message_id)
-        return self._respond(start_response, result, op.response_action, addr.message_id, ex,
+        return self._respond(start_response, op, result, addr.message_id, ex,
                              spans=bool(environ.get(filespan.ENVIRON_KEY)))
 
-    def _respond(self, start_response: StartResponse, result: RetrieveResult, action: str,
+    def _respond(self, start_response: StartResponse, op: Operation, result: RetrieveResult,
                  relates_to: str | None, ex: _Exchange, spans: bool = False) -> Iterable[bytes]:
-        body_el, attachments = responses.retrieve_document_set_response(result)
+        """Any row's answer: its writer's body and parts in the one envelope and MTOM writer."""
+        action = op.response_action
+        body_el, attachments = op.write(result)
         env = envelope.build_envelope(wsa.response_headers(action, relates_to), body_el)
         ctype, chunks = mtom.write_response(env, attachments, action=action)
         if not spans:

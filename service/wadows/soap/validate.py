@@ -17,7 +17,7 @@ from .ns import IHE, IHE_RAD, RIM, RS, WADO, q
 from .wsdl import schema_dir, schema_parser
 
 # Request elements of the three WADO-WS actions (PS3.18 §6.4.1-6.4.3); whether an action is offered is
-# the dispatcher's business, whether its body is well-formed is ours.
+# the operation table's business (operations.py), whether its body is well-formed is ours.
 REQUEST_ELEMENTS = frozenset({
     q(IHE_RAD, "RetrieveImagingDocumentSetRequest"),
     q(WADO, "RetrieveRenderedImagingDocumentSetRequest"),

@@ -1,0 +1,64 @@
+"""The operations this endpoint answers, one row each: what the WSDL, dispatch and validation all read.
+
+A row names the request element (the SOAP Body child, document/literal), the wsa:Actions accepted
+for it and the one answered, the spyne model its body is read into and the mapping to a typed
+request, the handler on the Imaging Document Source, and the writer of the response body and its
+MTOM parts. app.py and dispatch.py serve any row; tests/soap/test_operations.py holds the table
+against the served WSDL's portType and binding, so the three cannot drift apart. Adding an
+operation is adding a row (and its WSDL operation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from lxml import etree
+
+from ..retrieve.rad69 import ImagingDocumentSource
+from ..security.policy import Caller
+from . import faults, requests, responses
+from .mtom import Attachment
+from .ns import IHE_RAD, q
+
+# PS3.18 §6.4 names the WADO-WS actions urn:dicom:wado:ws:2011:<Operation>; some deployed clients
+# (and older drafts) send urn:dicom:ws:wado:2011:<Operation>. Both are accepted for those rows.
+WADO_ACTION_PREFIXES = ("urn:dicom:wado:ws:2011:", "urn:dicom:ws:wado:2011:")
+
+
+def wado_actions(operation: str) -> frozenset[str]:
+    """The wsa:Actions accepted for a WADO-WS operation of PS3.18 §6.4 (the rendered and metadata ones)."""
+    return frozenset(prefix + operation for prefix in WADO_ACTION_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # the WSDL operation name
+    request: str  # Clark name of the body element
+    actions: frozenset[str]  # wsa:Action (and soapAction) values accepted for it
+    response_action: str
+    model: type  # the spyne ComplexModel the body is read into
+    to_request: Callable[[Any], Any]  # model instance -> the operation's typed request
+    handle: Callable[[ImagingDocumentSource, Any, Caller], Any]  # -> its result (status, documents, errors)
+    write: Callable[[Any], tuple[etree._Element, list[Attachment]]]  # result -> response body, MTOM parts
+
+
+RAD69 = Operation(
+    name="RetrieveImagingDocumentSet",
+    request=q(IHE_RAD, "RetrieveImagingDocumentSetRequest"),
+    actions=frozenset({"urn:ihe:rad:2009:RetrieveImagingDocumentSet"}),
+    response_action="urn:ihe:iti:2007:RetrieveDocumentSetResponse",
+    model=requests.RetrieveImagingDocumentSetRequest,
+    to_request=requests.to_retrieve_request,
+    handle=ImagingDocumentSource.retrieve_imaging_document_set,
+    write=responses.retrieve_document_set_response,
+)
+
+OPERATIONS: dict[str, Operation] = {op.request: op for op in (RAD69,)}
+
+
+def operation_for(body: etree._Element) -> Operation:
+    op = OPERATIONS.get(body.tag)
+    if op is None:
+        raise faults.sender(f"Unsupported operation element {body.tag}", None)
+    return op
