@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import generate_ct_study, generate_large_multiframe, generate_samples
+    from .bundled import generate_samples
+    from .ct_study import generate_ct_study
+    from .large import generate_large_multiframe
 
     out: Path = args.dir
     if args.ct_study is not None and args.large_multiframe is not None:
