@@ -8,6 +8,7 @@ parameters actually used, defaults included, for the response to echo (PS3.18 §
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Mapping, Sequence
 
@@ -140,6 +141,22 @@ def render(ds: Dataset, request: RenderRequest, *, presentation: Dataset | None 
     (the caller answers 0019/0020 for unknown UIDs); ``annotation`` overrides the lines read from
     ``ds`` (pass lines from the de-identified data set when anonymizing); ``open_value`` lets the
     decoder read only the frame from the stored file (see dicom.frames.decode_frame)."""
+    with warnings.catch_warnings():
+        # pydicom warns with element values quoted (PHI when anonymizing): nothing may reach stderr.
+        warnings.simplefilter("ignore")
+        try:
+            return _render(ds, request, presentation, annotation, open_value, max_dimension)
+        except RenderError:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError, OverflowError, ZeroDivisionError):
+            # A header value the pipeline cannot use (a malformed DS, a LUT shorter than its descriptor):
+            # the object's fault, reported as one code with a fixed text, never a traceback.
+            raise RenderError(PROCESSING_FAILURE, "the object's image attributes cannot be used") from None
+
+
+def _render(ds: Dataset, request: RenderRequest, presentation: Dataset | None,
+            annotation: Mapping[str, Sequence[str]] | None, open_value: Callable[[], BinaryIO] | None,
+            max_dimension: int) -> Rendered:
     mime = request.validate(max_dimension)
     index = check_object(ds, request)
     if request.presentation_uid is not None and presentation is None:
