@@ -94,6 +94,7 @@ def decode_frame(ds: Dataset, index: int, *, open_value: Callable[[], BinaryIO] 
                 arr, props = decoder.as_array(ds, index=index, raw=True)
             else:
                 opts: dict[str, Any] = as_pixel_options(ds)
+                opts["number_of_frames"] = count   # as_pixel_options leaves the IS string
                 opts["pixel_keyword"] = keyword
                 opts["transfer_syntax_uid"] = ts
                 arr, props = decoder.as_array(open_value(), index=index, raw=True, **opts)
