@@ -98,7 +98,9 @@ def _presentation_lut(display: np.ndarray, state: Dataset) -> np.ndarray:
 def _shutter_mask(state: Dataset, rows: int, cols: int) -> np.ndarray | None:
     """True where the image shows through every shutter (C.7.6.11: shutters combine by intersection).
     Coordinates are 1-based pixel (row, column) / column edges as the module defines them."""
-    shapes = str(state.get("ShutterShape", "")).upper().replace("\\", " ").split()
+    value = state.get("ShutterShape")
+    listed = [value] if isinstance(value, str) else list(value or ())
+    shapes = {str(v).strip().upper() for v in listed}
     if not shapes:
         return None
     shown = np.ones((rows, cols), dtype=bool)
