@@ -267,3 +267,18 @@ def test_no_warning_escapes(capsys):
             assert "4815162" not in e.message
     assert not [w for w in caught if "4815162" in str(w.message)]
     assert "4815162" not in capsys.readouterr().err
+
+
+def test_frame_read_from_the_file_renders_the_same():
+    name = "emri_small_jpeg_2k_lossless.dcm"
+    path = get_testdata_file(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        header = pydicom.dcmread(path, defer_size=1024)
+    offset = header._dict[0x7FE00010].value_tell
+    with open(path, "rb") as f:
+        def open_value():
+            f.seek(offset)
+            return f
+        from_file = render(header, RenderRequest(PNG, frame_number=8), open_value=open_value)
+    assert from_file.data == render(load(name), RenderRequest(PNG, frame_number=8)).data

@@ -32,6 +32,7 @@ from .voi import Window, frame_view, modality_values, to_uint8, voi
 # A decoded frame is held as float64 while the LUTs run: 64 Mpx is 512 MB, the most one request
 # may cost (PS3.18 §6.4.4 0005 "size exceeds limits" for the rest).
 MAX_SOURCE_PIXELS = 64 << 20
+_TABLE_LIMIT = 1 << 17   # distinct stored values worth a lookup table (16 bits signed or not)
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,18 @@ def _grayscale(frame: Frame, view: Dataset, request: RenderRequest) -> tuple[np.
     stored = frame.pixels
     if stored.ndim != 2:
         raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "a grayscale image with more than one sample per pixel")
-    values = modality_values(stored, view)
     asked = Window(request.window_center, request.window_width) if request.window_center is not None else None
-    result = voi(values, view, asked, stored)
-    img = to_uint8(result.display)
+    lo, hi = (int(stored.min()), int(stored.max())) if stored.dtype.kind in "iu" else (0, -1)
+    if 0 <= hi - lo < _TABLE_LIMIT:
+        # Integer samples: run Modality LUT, VOI and rounding once per possible value, then index
+        # (the same elementwise functions, so the same result, at a fraction of the cost).
+        index = (stored.astype(np.int64) - lo)
+        table = modality_values(np.arange(lo, hi + 1, dtype=stored.dtype), view)
+        result = voi(table[index], view, asked, stored, domain=table)
+        img = to_uint8(result.display)[index]
+    else:
+        result = voi(modality_values(stored, view), view, asked, stored)
+        img = to_uint8(result.display)
     if frame.photometric == "MONOCHROME1":
         img = 255 - img    # PS3.3 C.7.6.3.1.2: minimum value is white
     return img, result.window, result.source

@@ -166,22 +166,26 @@ def min_max_window(values: np.ndarray, exclude: np.ndarray | None = None) -> Win
     return Window((lo + hi) / 2, max(hi - lo, 1e-6), "LINEAR_EXACT")
 
 
-def voi(values: np.ndarray, view: Dataset, requested: Window | None, stored: np.ndarray) -> VOIResult:
+def voi(values: np.ndarray, view: Dataset, requested: Window | None, stored: np.ndarray,
+        domain: np.ndarray | None = None) -> VOIResult:
     """The VOI transform PS3.18 §6.4.2.1 asks for: the request's window, else the object's first
-    window, else its first VOI LUT, else the value range."""
+    window, else its first VOI LUT, else the value range of the pixels (``values``). With ``domain``
+    (the modality values of each stored value from the frame's minimum to its maximum) the transform
+    is computed on that table, to be indexed by the caller, instead of on every pixel."""
+    target = values if domain is None else domain
     if requested is not None:
-        return VOIResult(apply_window(values, requested), requested, "request")
+        return VOIResult(apply_window(target, requested), requested, "request")
     window = object_window(view)
     if window is not None:
-        return VOIResult(apply_window(values, window), window, "object window")
+        return VOIResult(apply_window(target, window), window, "object window")
     seq = view.get("VOILUTSequence")
     if seq:
         try:
-            return VOIResult(apply_lut(values, seq[0]), None, "VOI LUT")
+            return VOIResult(apply_lut(target, seq[0]), None, "VOI LUT")
         except (AttributeError, KeyError, TypeError, ValueError, IndexError):
             pass  # an unusable LUT: fall through to min/max as if absent
     window = min_max_window(values, padding_mask(stored, view))
-    return VOIResult(apply_window(values, window), window, "min/max")
+    return VOIResult(apply_window(target, window), window, "min/max")
 
 
 def to_uint8(display: np.ndarray) -> np.ndarray:
