@@ -14,7 +14,10 @@ Choices the standard leaves to the writer (each is what a reader of the answer w
   ``bulkdata/`` + the tag path, 8 upper-case hex digits per tag and the 1-based Item number
   between them, e.g. ``bulkdata/7FE00010`` or ``bulkdata/00540016/1/00181072``. Nothing is
   served at that address today; a caller that can serve bulk data passes its own ``bulk_uri``.
-- Smaller binary values are ``InlineBinary`` (base64, §A.1.5).
+- Smaller binary values are ``InlineBinary`` (base64, §A.1.5), always as Little Endian octets:
+  PS3.18 §F.2.7 leaves byte order to "the rules of PS3.5", i.e. to a transfer syntax the document
+  does not carry, so OW/OF/OL/OD/OV words of a Big Endian object are swapped; a reader never
+  needs to know how the object was encoded.
 - DS and IS values are their string forms as read (pydicom keeps the original string), not
   re-formatted numbers; FL values use the shortest text that reads back as the same 32-bit float,
   FD the shortest for the 64-bit double; NaN and infinities use the xsd:float/double spellings
@@ -136,6 +139,18 @@ def _resolve_vr(elem, tag: int) -> str:
     return vr.split(" or ")[0] if len(vr) > 2 else vr
 
 
+def _name_groups(pn) -> list[tuple[str, list[str]]]:
+    if pn is None:
+        return []
+    groups = pn.components if isinstance(pn, PersonName) else str(pn).split("=")
+    out = []
+    for group_tag, group in zip(_PN_GROUPS, groups):
+        components = [c.rstrip(" ") for c in group.split("^")]
+        if any(components):
+            out.append((group_tag, components))
+    return out
+
+
 class _Writer:
     def __init__(self, bulk_threshold: int, bulk_uri: Callable[[TagPath], str],
                  big_endian: bool) -> None:
@@ -247,18 +262,16 @@ class _Writer:
         return _xml_text(str(item))
 
     def person_names(self, node, values: list) -> None:
-        if len(values) == 1 and not str(values[0] or ""):
+        """PS3.19 §A.1.5 PersonName: one per value, its component groups (PS3.5 §6.2.1.1) as
+        Alphabetic/Ideographic/Phonetic; a group, or a name, of empty components is absent."""
+        names = [_name_groups(pn) for pn in values]
+        if len(names) == 1 and not names[0]:
             return
-        for number, pn in enumerate(values, start=1):
+        for number, groups in enumerate(names, start=1):
             pn_node = etree.SubElement(node, _PERSON_NAME, number=str(number))
-            if pn is None:
-                continue
-            groups = pn.components if isinstance(pn, PersonName) else str(pn).split("=")
-            for group_tag, group in zip(_PN_GROUPS, groups):
-                if not group:
-                    continue
+            for group_tag, components in groups:
                 group_node = etree.SubElement(pn_node, group_tag)
-                for component_tag, component in zip(_PN_COMPONENTS, group.split("^")):
+                for component_tag, component in zip(_PN_COMPONENTS, components):
                     if component:
                         etree.SubElement(group_node, component_tag).text = _xml_text(component)
 
@@ -268,7 +281,7 @@ class _Writer:
         else:
             width = _WORD.get(vr, 1)
             if self.big_endian and width > 1 and len(data) % width == 0:
-                # InlineBinary holds the Little Endian octets (PS3.19 §A.1.5, as PS3.18 §F.2.7)
+                # InlineBinary is always Little Endian octets (module docstring)
                 data = np.frombuffer(data, f">u{width}").astype(f"<u{width}").tobytes()
             etree.SubElement(node, _INLINE).text = base64.b64encode(data).decode("ascii")
 
