@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 import pydicom
+from pydicom.data import get_testdata_files
 from pydicom.dataset import Dataset
 
 from realdata.corpus import samples
@@ -19,6 +20,7 @@ from support.needs import unavailable
 class Corpus:
     read: tuple[tuple[Path, Dataset], ...]
     unreadable: tuple[tuple[Path, str], ...]
+    not_part10: int   # entries of get_testdata_files() that are no Part-10 file (dirs, JSON, no preamble)
 
 
 @cache
@@ -34,4 +36,4 @@ def corpus() -> Corpus:
                 read.append((path, pydicom.dcmread(path)))
         except Exception as exc:  # noqa: BLE001 - counted and reported by the tests
             unreadable.append((path, type(exc).__name__))
-    return Corpus(tuple(read), tuple(unreadable))
+    return Corpus(tuple(read), tuple(unreadable), len(set(get_testdata_files())) - len(paths))
