@@ -1,2 +1,2 @@
-"""The DICOM ground floor: facts about encoded objects that every layer above (retrieve/, render/,
-deid/) needs, importing none of them."""
+"""The DICOM ground floor: renderings and facts about DICOM data that every upper layer (retrieve/,
+render/, deid/, store/) may import. Nothing here imports from those layers."""
