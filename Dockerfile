@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # openssl: the one-shot tls-init service makes the self-signed certificate nginx starts with.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends openssl \
+ && apt-get install -y --no-install-recommends openssl fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src

@@ -269,3 +269,47 @@ def test_queue_depth_warnings_are_rate_limited(caplog):
     with caplog.at_level(logging.WARNING, logger="test.queue"):
         limited.warning("Task queue depth is %d", 7)
     assert "999 similar warnings" in caplog.records[-1].getMessage()
+
+
+class _Pending:
+    """Just the state enforce_deadlines reads: output waiting, the times waitress records."""
+
+    def __init__(self, last_activity: float, task_started: float) -> None:
+        self.total_outbufs_len = 0
+        self.last_activity = last_activity
+        self._task_started = task_started
+        self.closed_at: float | None = None
+        self.request = None  # nothing being read
+        self.connected = True
+        self.deferred: list = []  # closes asked of the poll loop's trigger, run "between two polls"
+        self.server = type("Server", (), {"trigger": type("Trigger", (), {"pull_trigger": staticmethod(self.deferred.append)})()})()
+
+    def handle_close(self) -> None:
+        self.closed_at = self.now
+        self.connected = False
+
+
+def test_the_send_deadline_counts_from_the_first_pending_output_not_the_task_start():
+    """A conversion done before the response may outlast the send timeout; its response must not be
+    cut the moment its first bytes are queued (this cut a queued request under load)."""
+    from wadows.connections import Deadlines, _Guard
+
+    channel = type("Channel", (_Pending, _Guard), {})(last_activity=90.0, task_started=100.0)
+    deadlines = Deadlines(header_seconds=10, body_seconds=10, send_seconds=2)
+    for wall, pending in [(101.0, 0), (105.0, 1), (106.0, 1), (106.9, 1)]:
+        channel.now, channel.total_outbufs_len = wall, pending
+        channel.enforce_deadlines(deadlines, wall, wall)
+        assert channel.closed_at is None, wall
+    channel.now = 107.5
+    channel.enforce_deadlines(deadlines, 107.5, 107.5)
+    # Never closed inside the deadline check (it runs while the poll loop collects descriptors for
+    # select(): a socket closed then made select() fail with EBADF and the server stop) ...
+    assert channel.closed_at is None and len(channel.deferred) == 1
+    channel.deferred.pop()()
+    assert channel.closed_at == 107.5
+    # ... and a close that comes after the client went away does nothing twice.
+    channel.enforce_deadlines(deadlines, 108.0, 108.0)
+    channel.total_outbufs_len = 0
+    for close in channel.deferred:
+        close()
+    assert channel.closed_at == 107.5

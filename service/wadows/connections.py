@@ -138,6 +138,7 @@ class _Guard:
     _request_started: float | None = None  # first byte of the request being read
     _headers_done: float | None = None  # its headers complete
     _task_started = 0.0
+    _output_seen: float | None = None  # wall time output was first seen pending (send deadline)
 
     def received(self, data: bytes) -> bool:
         now = time.monotonic()
@@ -159,16 +160,28 @@ class _Guard:
         self._task_started = time.time()
         super().service()  # type: ignore[misc]
 
+    def _cut(self) -> None:
+        if self.connected:  # type: ignore[attr-defined]
+            self.handle_close()  # type: ignore[attr-defined]
+
     def enforce_deadlines(self, deadlines: Deadlines, now: float, wall: float) -> None:
         if self.total_outbufs_len:  # type: ignore[attr-defined]
+            if self._output_seen is None:
+                # First sight of pending output: the clock starts now, not at the task's start, so a
+                # response whose conversion ran longer than the send timeout is not cut at once.
+                self._output_seen = wall
             # waitress sets last_activity at each successful send and at the end of each task.
-            progress = max(self.last_activity, self._task_started)  # type: ignore[attr-defined]
+            progress = max(self.last_activity, self._task_started, self._output_seen)  # type: ignore[attr-defined]
             if wall - progress > deadlines.send_seconds:
                 # Closing wakes a task thread waiting for the client to read (it then gets
                 # ClientDisconnected and its worker is free); a span being sent is closed too.
                 log.info("connection cut: the client read nothing for %g s", deadlines.send_seconds)
-                self.handle_close()  # type: ignore[attr-defined]
+                # Not closed here: this runs inside the poll loop while it collects descriptors for
+                # select(), and a socket closed mid-collection makes select() fail with EBADF, which
+                # ends the loop and the server. The trigger runs the close between two polls.
+                self.server.trigger.pull_trigger(self._cut)  # type: ignore[attr-defined]
             return
+        self._output_seen = None
         request = self.request  # type: ignore[attr-defined]
         if request is None or self.requests or self.will_close or self.close_when_flushed:  # type: ignore[attr-defined]
             return  # nothing being read, or reading paused while a response is produced

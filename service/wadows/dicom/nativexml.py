@@ -1,0 +1,308 @@
+"""The PS3.19 Native DICOM Model (PS3.19 2016e+ §A.1) of a pydicom data set, as an lxml tree.
+
+pydicom has no writer for it (its issue #2322 asks for one), and WADO-WS's
+RetrieveImagingDocumentSetInformation (PS3.18 2016e §6.4.3) evaluates its XPath expressions over
+exactly this rendering "of the non-pixel data", so it lives here, in the ground floor, for any
+operation to use.
+
+Choices the standard leaves to the writer (each is what a reader of the answer will see):
+
+- Bulk values (§A.1.5: "BulkData ... a reference to the value") are never inlined: Pixel Data,
+  Float/Double Float Pixel Data, Overlay Data (60xx,3000) and Curve Data (50xx,3000) always, and
+  any other OB/OD/OF/OL/OV/OW/UN value longer than ``bulk_threshold`` bytes (1 KiB). Their
+  ``BulkData@uri`` is a relative URI reference naming the element's position, not its content:
+  ``bulkdata/`` + the tag path, 8 upper-case hex digits per tag and the 1-based Item number
+  between them, e.g. ``bulkdata/7FE00010`` or ``bulkdata/00540016/1/00181072``. Nothing is
+  served at that address today; a caller that can serve bulk data passes its own ``bulk_uri``.
+- Smaller binary values are ``InlineBinary`` (base64, §A.1.5), always as Little Endian octets:
+  PS3.18 §F.2.7 leaves byte order to "the rules of PS3.5", i.e. to a transfer syntax the document
+  does not carry, so OW/OF/OL/OD/OV words of a Big Endian object are swapped; a reader never
+  needs to know how the object was encoded.
+- DS and IS values are their string forms as read (pydicom keeps the original string), not
+  re-formatted numbers; FL values use the shortest text that reads back as the same 32-bit float,
+  FD the shortest for the 64-bit double; NaN and infinities use the xsd:float/double spellings
+  (NaN, INF, -INF) the schema's datatypes use.
+- AT values are 8 upper-case hex digits (ggggeeee), like the tag attribute.
+- An empty component of a multi-valued element keeps its position as an empty ``Value`` (or
+  ``PersonName``) with its number, so ``Value[@number=3]`` still means the third value; an
+  element with no value at all has no child (§A.1.4, "zero length").
+- Text is decoded with the Specific Character Set that applies at its depth (pydicom follows
+  (0008,0005) into nested items). Characters XML 1.0 cannot carry (control characters other
+  than tab, CR, LF) become U+FFFD, since an XML document cannot hold them at all.
+- A value pydicom cannot convert (a malformed number, say) is given as InlineBinary of its raw
+  bytes with its VR, rather than dropped or guessed: the attribute is still present.
+- Group Length elements (gggg,0000) are left out: they describe one binary encoding and are
+  wrong for any other (PS3.5 §7.2 retires them outside groups 0000 and 0002).
+- Encapsulated Pixel Data is given VR OB even when a file says OW (PS3.5 §A.4).
+- Trailing spaces of each value of a multi-valued string are padding (PS3.5 §6.2) and dropped,
+  as pydicom already does for single values; LT, ST, UT and UR keep theirs.
+- A private Data Element whose block has a creator is written as ``gggg00ee`` with
+  ``privateCreator`` (PS3.19 §A.1.5), so an XPath selects it by creator, not by the block
+  number a writer happened to use. An orphan (no creator element) keeps its full tag.
+- File Meta Information (group 0002) is not part of the data set (PS3.10 §7.1) and is left out
+  unless ``include_file_meta`` is set.
+- Library warnings are silenced while rendering: pydicom's quote element values (PHI).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import warnings
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+from lxml import etree
+from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.valuerep import PersonName
+
+NAMESPACE = "http://dicom.nema.org/PS3.19/models/NativeDICOM"
+BULK_THRESHOLD = 1024
+BULK_URI_PREFIX = "bulkdata/"
+
+_NS = "{%s}" % NAMESPACE
+ROOT = _NS + "NativeDicomModel"
+_ATTRIBUTE = _NS + "DicomAttribute"
+_VALUE = _NS + "Value"
+_ITEM = _NS + "Item"
+_PERSON_NAME = _NS + "PersonName"
+_BULK = _NS + "BulkData"
+_INLINE = _NS + "InlineBinary"
+_PN_GROUPS = (_NS + "Alphabetic", _NS + "Ideographic", _NS + "Phonetic")
+_PN_COMPONENTS = tuple(_NS + n for n in ("FamilyName", "GivenName", "MiddleName", "NamePrefix",
+                                         "NameSuffix"))
+
+BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+_UNSPLIT = frozenset({"LT", "ST", "UT", "UR"})  # one value, its spaces kept
+_INT_VRS = frozenset({"SL", "SS", "SV", "UL", "US", "UV"})
+_WORD = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
+_PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})  # Pixel, Float, Double Float Pixel
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+TagPath = tuple[int, ...]  # tag, item number, tag, item number, ..., tag
+
+
+def is_bulk_tag(tag: int) -> bool:
+    """Pixel-like data that is bulk whatever its length (PS3.19 §A.1.5 says a reference, and the
+    operation this serves is defined over the non-pixel data, PS3.18 2016e §6.4.3)."""
+    group, element = tag >> 16, tag & 0xFFFF
+    if tag in _PIXEL_TAGS:
+        return True
+    # Overlay Data (60xx,3000) and the retired Curve Data (50xx,3000), repeating groups of PS3.5 §7.6
+    return element == 0x3000 and group & 0xFF01 in (0x6000, 0x5000)
+
+
+def default_bulk_uri(path: TagPath) -> str:
+    """``bulkdata/`` + tag path (8-hex tags, decimal 1-based Item numbers), a relative reference."""
+    parts = [f"{p:08X}" if i % 2 == 0 else str(p) for i, p in enumerate(path)]
+    return BULK_URI_PREFIX + "/".join(parts)
+
+
+@lru_cache(maxsize=8192)
+def _keyword(tag: int) -> str:
+    return keyword_for_tag(tag) if tag >> 16 & 1 == 0 or tag & 0xFFFF == 0 else ""
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
+
+
+def _float_text(value: float, vr: str) -> str:
+    value = float(value)
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "INF" if value > 0 else "-INF"
+    return str(np.float32(value)) if vr == "FL" else repr(value)
+
+
+def _undefined_length(elem) -> bool:
+    if isinstance(elem, RawDataElement):
+        return elem.length == 0xFFFFFFFF
+    return bool(getattr(elem, "is_undefined_length", False))
+
+
+def _resolve_vr(elem, tag: int) -> str:
+    """A raw element read with Implicit VR has none, and ambiguous dictionary VRs ("OB or OW")
+    are not PS3.19 VRs: take the dictionary's, then the first of the choice, as pydicom's writer
+    does for an unresolved choice."""
+    vr = elem.VR
+    if not vr:
+        try:
+            vr = dictionary_VR(tag)
+        except KeyError:
+            vr = "UN"
+    return vr.split(" or ")[0] if len(vr) > 2 else vr
+
+
+def _name_groups(pn) -> list[tuple[str, list[str]]]:
+    if pn is None:
+        return []
+    groups = pn.components if isinstance(pn, PersonName) else str(pn).split("=")
+    out = []
+    for group_tag, group in zip(_PN_GROUPS, groups):
+        components = [c.rstrip(" ") for c in group.split("^")]
+        if any(components):
+            out.append((group_tag, components))
+    return out
+
+
+class _Writer:
+    def __init__(self, bulk_threshold: int, bulk_uri: Callable[[TagPath], str],
+                 big_endian: bool) -> None:
+        self.bulk_threshold = bulk_threshold
+        self.bulk_uri = bulk_uri
+        self.big_endian = big_endian
+
+    def dataset(self, parent: etree._Element, ds: Dataset, path: TagPath) -> None:
+        creators: dict[int, str | None] = {}
+        for tag in sorted(ds.keys()):
+            self.attribute(parent, ds, int(tag), path, creators)
+
+    def attribute(self, parent, ds: Dataset, tag: int, path: TagPath, creators: dict) -> None:
+        if tag & 0xFFFF == 0:
+            return  # Group Length: an artefact of one encoding (module docstring)
+        raw = ds.get_item(tag, keep_deferred=True)
+        here = path + (tag,)
+        deferred = isinstance(raw, RawDataElement) and raw.value is None and raw.length != 0
+        elem = None
+        if not deferred:
+            try:
+                elem = ds[tag]
+            except Exception:  # malformed value: keep the attribute, give its bytes (module doc)
+                elem = None
+        vr = _resolve_vr(elem if elem is not None else raw, tag)
+        if tag == 0x7FE00010 and _undefined_length(raw):
+            vr = "OB"  # encapsulated Pixel Data is OB whatever the file says (PS3.5 §A.4)
+        creator = self.private_creator(ds, tag, creators)
+        # PS3.19 §A.1.5: a private Data Element's tag is written with its block byte as 00, the
+        # block being named by privateCreator instead (the block number is an encoding detail).
+        written = tag & 0xFFFF00FF if creator is not None else tag
+        attrib = {"tag": f"{written:08X}", "vr": vr}
+        keyword = _keyword(tag)
+        if keyword:
+            attrib["keyword"] = keyword
+        if creator is not None:
+            attrib["privateCreator"] = creator
+        node = etree.SubElement(parent, _ATTRIBUTE, attrib)
+        if deferred:
+            etree.SubElement(node, _BULK, uri=self.bulk_uri(here))
+            return
+        if elem is None:
+            value = raw.value if isinstance(raw, (RawDataElement, DataElement)) else None
+            if value:
+                self.binary(node, bytes(value), vr, here, is_bulk_tag(tag))
+            return
+        self.value(node, elem, vr, tag, here)
+
+    def private_creator(self, ds: Dataset, tag: int, creators: dict) -> str | None:
+        """PS3.5 §7.8.1: (gggg,xxee) with odd gggg and xx >= 0x10 is reserved by the creator in
+        (gggg,00xx) of the same data set (the same Item, for nested elements)."""
+        group, element = tag >> 16, tag & 0xFFFF
+        if group & 1 == 0 or element < 0x1000:
+            return None
+        creator_tag = (group << 16) | (element >> 8)
+        if creator_tag not in creators:
+            name = None
+            try:
+                value = ds[creator_tag].value if creator_tag in ds else None
+            except Exception:
+                value = None
+            if isinstance(value, MultiValue):
+                value = "\\".join(str(v) for v in value)
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            if isinstance(value, str):
+                name = _xml_text(value.strip(" \0"))
+            creators[creator_tag] = name
+        return creators[creator_tag]
+
+    def value(self, node, elem: DataElement, vr: str, tag: int, path: TagPath) -> None:
+        value = elem.value
+        if vr == "SQ":
+            for number, item in enumerate(value or (), start=1):
+                item_node = etree.SubElement(node, _ITEM, number=str(number))
+                self.dataset(item_node, item, path + (number,))
+            return
+        if value is None:
+            return
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            # Binary VRs, and a value of another VR that pydicom left undecoded.
+            if len(value):
+                self.binary(node, bytes(value), vr, path, is_bulk_tag(tag))
+            return
+        values = list(value) if isinstance(value, (MultiValue, list, tuple)) else [value]
+        if vr == "PN":
+            self.person_names(node, values)
+            return
+        if len(values) == 1 and (values[0] is None or values[0] == ""):
+            return
+        strip = vr not in _UNSPLIT
+        for number, item in enumerate(values, start=1):
+            text = self.text(item, vr)
+            if strip:
+                text = text.rstrip(" ")  # trailing spaces are padding (PS3.5 §6.2), per value
+            etree.SubElement(node, _VALUE, number=str(number)).text = text
+
+    def text(self, item, vr: str) -> str:
+        if item is None:
+            return ""
+        if vr == "AT":
+            return f"{int(item):08X}"
+        if vr in ("FL", "FD"):
+            return _float_text(item, vr)
+        if vr in _INT_VRS:
+            return str(int(item))
+        if isinstance(item, bytes):
+            item = item.decode("latin-1")
+        return _xml_text(str(item))
+
+    def person_names(self, node, values: list) -> None:
+        """PS3.19 §A.1.5 PersonName: one per value, its component groups (PS3.5 §6.2.1.1) as
+        Alphabetic/Ideographic/Phonetic; a group, or a name, of empty components is absent."""
+        names = [_name_groups(pn) for pn in values]
+        if len(names) == 1 and not names[0]:
+            return
+        for number, groups in enumerate(names, start=1):
+            pn_node = etree.SubElement(node, _PERSON_NAME, number=str(number))
+            for group_tag, components in groups:
+                group_node = etree.SubElement(pn_node, group_tag)
+                for component_tag, component in zip(_PN_COMPONENTS, components):
+                    if component:
+                        etree.SubElement(group_node, component_tag).text = _xml_text(component)
+
+    def binary(self, node, data: bytes, vr: str, path: TagPath, bulk_tag: bool) -> None:
+        if bulk_tag or len(data) > self.bulk_threshold:
+            etree.SubElement(node, _BULK, uri=self.bulk_uri(path))
+        else:
+            width = _WORD.get(vr, 1)
+            if self.big_endian and width > 1 and len(data) % width == 0:
+                # InlineBinary is always Little Endian octets (module docstring)
+                data = np.frombuffer(data, f">u{width}").astype(f"<u{width}").tobytes()
+            etree.SubElement(node, _INLINE).text = base64.b64encode(data).decode("ascii")
+
+
+def to_native_xml(ds: Dataset, *, include_file_meta: bool = False,
+                  bulk_threshold: int = BULK_THRESHOLD,
+                  bulk_uri: Callable[[TagPath], str] = default_bulk_uri) -> etree._Element:
+    """The ``NativeDicomModel`` root element of ``ds`` (PS3.19 §A.1), namespace declared as the
+    default namespace; see the module docstring for the choices made."""
+    encoding = getattr(ds, "original_encoding", (None, True))
+    writer = _Writer(bulk_threshold, bulk_uri, big_endian=encoding[1] is False)
+    root = etree.Element(ROOT, nsmap={None: NAMESPACE})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        meta = getattr(ds, "file_meta", None)
+        if include_file_meta and meta is not None:
+            writer.dataset(root, meta, ())
+        writer.dataset(root, ds, ())
+    return root
+
+
+def to_native_xml_bytes(ds: Dataset, **options) -> bytes:
+    """The same as UTF-8 XML bytes with an XML declaration."""
+    return etree.tostring(to_native_xml(ds, **options), xml_declaration=True, encoding="UTF-8")

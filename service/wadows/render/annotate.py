@@ -1,0 +1,176 @@
+"""Annotation (PS3.18 §6.2.x, §6.4.2.1): the text a viewer shows, burned into the rendered image.
+
+"patient" is who and which study (name, ID, birth date, sex, study date and description); "technique"
+is how the image was made (modality, series, kVp/mA or TR/TE, slice thickness) plus the window and
+frame the rendering used. ``annotation_lines`` reads them from a data set; the operation passes the
+de-identified one when the request asked for Anonymize, so only dummies, pseudonyms and shifted dates
+can be drawn. ``draw`` burns whatever lines it is given into corner bands.
+
+Legibility: the font is scaled with the image (about 1/26 of its shorter side, never below 10 px),
+white on an opaque black band, DejaVu Sans (Debian fonts-dejavu-core) when installed, else Pillow's
+bundled font, so a 128-px thumbnail is still readable and OCR reads a 512-px rendering.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from PIL import Image, ImageDraw, ImageFont
+from pydicom.dataset import Dataset
+
+FONT_CANDIDATES = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),            # Fedora/RHEL layout
+    Path("/usr/local/share/fonts/DejaVuSans.ttf"),
+)
+MIN_FONT = 10
+FONT_DIVISOR = 26
+MAX_CHARS = 64
+ANNOTATION_ORDER = ("patient", "technique")
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@lru_cache(maxsize=32)
+def font(size: int) -> Font:
+    """DejaVu Sans if a candidate path holds it, else Pillow's bundled scalable font (Pillow >= 10.1)."""
+    for path in FONT_CANDIDATES:
+        if path.is_file():
+            try:
+                return ImageFont.truetype(str(path), size)
+            except OSError:
+                continue
+    return ImageFont.load_default(size=size)
+
+
+def font_size(width: int, height: int) -> int:
+    return max(MIN_FONT, round(min(width, height) / FONT_DIVISOR))
+
+
+def _clean(value: object) -> str:
+    """Printable text only: a control character in a header must not reach the drawing."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(value))
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) and hasattr(value, "__iter__") and not hasattr(value, "components"):
+        value = "\\".join(str(v) for v in value)
+    return _clean(value)
+
+
+def person_name(ds: Dataset, keyword: str = "PatientName") -> str:
+    """PS3.5 §6.2.1: family^given^middle^prefix^suffix, alphabetic group first; shown "Family, Given Middle"."""
+    value = ds.get(keyword)
+    if not value:
+        return ""
+    groups = str(value).split("=")
+    group = next((g for g in groups if g.strip("^ ")), "")
+    parts = [p.strip() for p in group.split("^")] + [""] * 5
+    family, given, middle, prefix, suffix = parts[:5]
+    rest = " ".join(p for p in (prefix, given, middle, suffix) if p)
+    return _clean(f"{family}, {rest}" if family and rest else family or rest)
+
+
+def date(ds: Dataset, keyword: str) -> str:
+    """DA (PS3.5 §6.2) YYYYMMDD shown as YYYY-MM-DD; anything else as it is."""
+    text = _text(ds, keyword)
+    return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if len(text) == 8 and text.isdigit() else text
+
+
+def _number(ds: Dataset, keyword: str) -> str:
+    text = _text(ds, keyword)
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return f"{value:.6g}"
+
+
+def _join(*parts: str) -> str:
+    return "  ".join(p for p in parts if p)
+
+
+def patient_lines(ds: Dataset) -> list[str]:
+    sex = _text(ds, "PatientSex")
+    lines = [
+        person_name(ds),
+        _join(f"ID {_text(ds, 'PatientID')}" if _text(ds, "PatientID") else "",
+              f"DOB {date(ds, 'PatientBirthDate')}" if _text(ds, "PatientBirthDate") else "",
+              f"Sex {sex}" if sex else ""),
+        _join(date(ds, "StudyDate"), _text(ds, "StudyDescription")),
+    ]
+    return [line for line in lines if line]
+
+
+def technique_lines(ds: Dataset) -> list[str]:
+    modality = _text(ds, "Modality")
+    exposure = ""
+    if "RepetitionTime" in ds or "EchoTime" in ds:
+        exposure = _join(f"TR {_number(ds, 'RepetitionTime')}" if _text(ds, "RepetitionTime") else "",
+                         f"TE {_number(ds, 'EchoTime')}" if _text(ds, "EchoTime") else "")
+    else:
+        current = "XRayTubeCurrent" if _text(ds, "XRayTubeCurrent") else "XRayTubeCurrentInmA"
+        exposure = _join(f"{_number(ds, 'KVP')} kVp" if _text(ds, "KVP") else "",
+                         f"{_number(ds, current)} mA" if _text(ds, current) else "")
+    thickness = f"ST {_number(ds, 'SliceThickness')} mm" if _text(ds, "SliceThickness") else ""
+    lines = [_join(modality, _text(ds, "SeriesDescription")), _join(exposure, thickness)]
+    return [line for line in lines if line]
+
+
+def annotation_lines(ds: Dataset, which: Iterable[str]) -> dict[str, list[str]]:
+    """The header-derived lines of each requested set; rendering adds the window and frame lines."""
+    wanted = set(which)
+    out: dict[str, list[str]] = {}
+    if "patient" in wanted:
+        out["patient"] = patient_lines(ds)
+    if "technique" in wanted:
+        out["technique"] = technique_lines(ds)
+    return out
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> str:
+    """Cut a line that is wider than the band may be, keeping its start (the name, the ID)."""
+    if draw.textlength(text, font=face) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=face) > width:
+        text = text[:-1]
+    return text + "…" if text else ""
+
+
+def _block(img: Image.Image, lines: Sequence[str], face: Font, size: int, *, bottom: bool) -> None:
+    if not lines:
+        return
+    draw = ImageDraw.Draw(img)
+    pad = max(2, size // 4)
+    line_height = int(size * 1.25)
+    width = img.width - 2 * pad
+    shown = [_fit(draw, line, face, width) for line in lines]
+    shown = [line for line in shown if line]
+    if not shown:
+        return
+    text_w = max(int(draw.textlength(line, font=face)) for line in shown)
+    band_h = line_height * len(shown) + 2 * pad
+    top = img.height - band_h if bottom else 0
+    black = 0 if img.mode == "L" else (0, 0, 0)
+    white = 255 if img.mode == "L" else (255, 255, 255)
+    draw.rectangle((0, top, min(img.width, text_w + 2 * pad) - 1, top + band_h - 1), fill=black)
+    for n, line in enumerate(shown):
+        draw.text((pad, top + pad + n * line_height), line, font=face, fill=white)
+
+
+def draw(img: Image.Image, lines: Mapping[str, Sequence[str]]) -> Image.Image:
+    """Patient lines in the top-left corner, technique lines in the bottom-left (where viewers put them)."""
+    out = img.copy()
+    size = font_size(out.width, out.height)
+    face = font(size)
+    _block(out, list(lines.get("patient", ())), face, size, bottom=False)
+    _block(out, list(lines.get("technique", ())), face, size, bottom=True)
+    return out

@@ -1,0 +1,124 @@
+"""Annotation: the lines read from a data set, and the text drawn into the rendered image read back
+by Tesseract at 512 px (and at 128 px, the thumbnail size) with DejaVu and with Pillow's own font."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import pydicom
+import pytest
+from PIL import Image
+from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset
+
+from wadows.deid import ocr
+from wadows.render import RenderRequest, annotation_lines, render
+from wadows.render import annotate
+
+from support.needs import need_tool
+
+BOTH = frozenset({"patient", "technique"})
+
+
+def load(name: str) -> pydicom.Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pydicom.dcmread(get_testdata_file(name))
+
+
+def image(ds, size: int, annotation=BOTH, lines=None) -> np.ndarray:
+    out = render(ds, RenderRequest(("image/png",), rows=size, columns=size, annotation=annotation), annotation=lines)
+    assert out.parameters.annotation == tuple(n for n in ("patient", "technique") if n in annotation)
+    return np.asarray(Image.open(io.BytesIO(out.data)).convert("L"))
+
+
+def words(arr: np.ndarray) -> str:
+    need_tool("tesseract", "tesseract-ocr")
+    h = arr.shape[0]
+    return ocr.read_text(arr[: h // 3]) + "\n" + ocr.read_text(arr[-(h // 3):])
+
+
+def has(text: str, expected: str) -> bool:
+    """OCR puts or drops spaces between tokens ("TR4000"): compare without them."""
+    return "".join(expected.split()) in "".join(text.split())
+
+
+def test_lines_from_a_data_set():
+    ds = Dataset()
+    ds.PatientName = "Holloway^Grace^Ann^Dr"
+    ds.PatientID = "MRN4815162"
+    ds.PatientBirthDate = "19470301"
+    ds.PatientSex = "F"
+    ds.StudyDate = "20190314"
+    ds.StudyDescription = "CT CHEST\x1bW/O"
+    ds.Modality = "CT"
+    ds.SeriesDescription = "Axial 5mm"
+    ds.KVP = "120"
+    ds.XRayTubeCurrent = 250
+    ds.SliceThickness = "5.000"
+    lines = annotation_lines(ds, ["patient", "technique"])
+    assert lines["patient"] == ["Holloway, Dr Grace Ann", "ID MRN4815162  DOB 1947-03-01  Sex F",
+                                "2019-03-14  CT CHEST W/O"]
+    assert lines["technique"] == ["CT  Axial 5mm", "120 kVp  250 mA  ST 5 mm"]
+    mr = load("MR_small.dcm")
+    assert annotation_lines(mr, ["technique"]) == {"technique": [
+        "MR", f"TR {float(mr.RepetitionTime):g}  TE {float(mr.EchoTime):g}  ST {float(mr.SliceThickness):g} mm"]}
+    assert set(annotation_lines(mr, ["patient"])) == {"patient"}
+
+
+def test_long_values_are_cut():
+    ds = Dataset()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # longer than PN allows: exactly the case being tested
+        ds.PatientName = "A" * 60 + "^" + "B" * 60
+    assert len(annotation_lines(ds, ["patient"])["patient"][0]) == annotate.MAX_CHARS
+
+
+@pytest.mark.tools
+def test_ocr_reads_the_annotation_at_512():
+    ds = load("MR_small.dcm")
+    text = words(image(ds, 512))
+    for expected in ("CompressedSamples", "4MR1", "2004-08-26", "MR", "TR 4000", "TE 240", "1600", "600"):
+        assert has(text, expected), (expected, text)
+    plain = words(image(ds, 512, annotation=frozenset()))
+    assert not has(plain, "4MR1") and not has(plain, "TR 4000")
+
+
+@pytest.mark.tools
+def test_ocr_reads_a_128_px_thumbnail():
+    text = words(image(load("MR_small.dcm"), 128))
+    assert has(text, "4MR1") and has(text, "2004-08-26") and has(text, "TR 4000"), text
+
+
+@pytest.mark.tools
+def test_lines_given_by_the_caller_replace_the_header():
+    ds = load("MR_small.dcm")
+    text = words(image(ds, 512, lines={"patient": ["PSEUDONYM, KEYED", "ID X7Q2ZK"], "technique": ["MR"]}))
+    assert has(text, "PSEUDONYM") and has(text, "X7Q2ZK")
+    assert not has(text, "CompressedSamples") and not has(text, "4MR1")
+
+
+def test_only_the_asked_set_is_drawn():
+    ds = load("MR_small.dcm")
+    plain, patient = image(ds, 256, frozenset()), image(ds, 256, frozenset({"patient"}))
+    assert not np.array_equal(plain[:40], patient[:40])
+    assert np.array_equal(plain[-40:], patient[-40:])
+
+
+@pytest.mark.tools
+def test_pillow_font_when_dejavu_is_absent(monkeypatch):
+    monkeypatch.setattr(annotate, "FONT_CANDIDATES", ())
+    annotate.font.cache_clear()
+    try:
+        assert not hasattr(annotate.font(20), "path") or "DejaVu" not in str(getattr(annotate.font(20), "path", ""))
+        text = words(image(load("MR_small.dcm"), 512))
+        assert has(text, "4MR1") and has(text, "TR 4000"), text
+    finally:
+        annotate.font.cache_clear()
+
+
+def test_font_scales_with_the_image():
+    assert annotate.font_size(128, 128) == annotate.MIN_FONT
+    assert annotate.font_size(512, 512) > annotate.font_size(300, 300) > annotate.MIN_FONT
