@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -97,10 +98,13 @@ def _open_dicomweb(config: Config) -> Backend:
     return store
 
 
-def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer | MultiSocketServer:
+def make_server(config: Config, app: WadoWsApp | None = None,
+                sockets: list[socket.socket] | None = None) -> BaseWSGIServer | MultiSocketServer:
+    """The server on [server] host and port, or on ``sockets`` a parent process bound (workers.py)."""
     from .connections import Deadlines, channel_timeout, create_server
 
     app = app or create_app(config, open_store(config))
+    listen = {"sockets": sockets} if sockets else {"host": config.server.host, "port": config.server.port}
     limit = config.server.max_request_bytes
     s = config.server
     # Channels with deadlines and sendfile, health checks on their own thread (connections.py).
@@ -109,8 +113,7 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer 
         deadlines=Deadlines(s.header_timeout_seconds, s.body_timeout_seconds, s.send_timeout_seconds),
         connection_limit=s.connection_limit,
         backlog=s.backlog,
-        host=config.server.host,
-        port=config.server.port,
+        **listen,
         threads=config.server.threads,
         ident="wadows",
         # Our app answers oversized requests with a SOAP fault; waitress's own cap is only a backstop.
