@@ -171,7 +171,7 @@ class Supervisor:
         return max(0.0, min(pending) - time.monotonic()) if pending else 1.0
 
     def _wait(self, wake_r: int, timeout: float) -> None:
-        waiting = {w.ready_r: w for s in self.slots if (w := s.worker) is not None and w.ready_at is None}
+        waiting = {w.ready_r: w for s in self.slots if (w := s.worker) is not None and w.ready_r >= 0}
         try:
             readable, _, _ = select.select([wake_r, *waiting], [], [], min(timeout, 1.0))
         except InterruptedError:
@@ -214,7 +214,7 @@ class Supervisor:
                 continue
             slot.failed_starts += 1
             if slot.failed_starts >= MAX_FAILED_STARTS:
-                return (f"wadows: worker {slot_no + 1} {slot.last_status} within {EARLY_SECONDS:g} s of starting, "
+                return (f"worker {slot_no + 1} {slot.last_status} within {EARLY_SECONDS:g} s of starting, "
                         f"{slot.failed_starts} times in a row; giving up (its own message is above)")
             wait = min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** (slot.failed_starts - 1))
             log.warning("worker %d (pid %d) %s %s; next attempt in %g s", slot_no + 1, w.pid, slot.last_status,
