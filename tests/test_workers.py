@@ -250,3 +250,14 @@ def test_a_worker_that_cannot_start_is_retried_with_back_off_then_the_server_exi
     giving_up = [line for line in log.splitlines() if "giving up" in line]
     assert len(giving_up) == 1 and "worker" in giving_up[0] and "exited with code 1" in giving_up[0]
     assert not psutil.pid_exists(survivor) or psutil.Process(survivor).status() == psutil.STATUS_ZOMBIE
+
+
+def test_workers_whose_parent_is_killed_drain_and_exit(sample_store, tmp_path):
+    with served(sample_store, tmp_path, _config(grace=5.0)) as proc:
+        workers = [psutil.Process(pid) for pid in _workers(proc)]
+        os.kill(proc.proc.pid, signal.SIGKILL)
+        proc.proc.wait(10)
+        gone, alive = psutil.wait_procs(workers, timeout=15)
+        assert not alive, "workers outlived their parent"
+        assert _refused(proc.url)
+        assert proc.log_bytes().decode().count("stopping: no new connections") == 2
