@@ -261,3 +261,24 @@ def test_workers_whose_parent_is_killed_drain_and_exit(sample_store, tmp_path):
         assert not alive, "workers outlived their parent"
         assert _refused(proc.url)
         assert proc.log_bytes().decode().count("stopping: no new connections") == 2
+
+
+def test_a_burst_of_connections_is_spread_over_the_workers(sample_store, tmp_path):
+    """One shared socket gave 32/0 or 29/3 here (the first worker to wake takes them); kept-alive
+    clients then stay where they landed."""
+    with served(sample_store, tmp_path, _config()) as proc:
+        u = urlsplit(proc.base)
+        workers = _workers(proc)
+        assert _answering(proc) == set(workers)  # both ready (until then one serves both queues)
+        socks = [socket.create_connection((u.hostname, u.port)) for _ in range(32)]
+        try:
+            def held() -> list[int]:
+                return [sum(1 for c in psutil.Process(w).net_connections("tcp")
+                            if c.status == psutil.CONN_ESTABLISHED and c.raddr) for w in workers]
+
+            _wait_until(lambda: sum(held()) == 32, 10, "not every connection was accepted")
+            # A hash of the client port spreads them: fewer than 6 on one worker is ~1e-5 likely.
+            assert min(held()) >= 6, held()
+        finally:
+            for sock in socks:
+                sock.close()

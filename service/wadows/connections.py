@@ -34,6 +34,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
@@ -243,6 +244,13 @@ def is_health_check(request) -> bool:
 class GuardedServer(TcpWSGIServer):
     deadlines: Deadlines
     health_dispatcher: ThreadedTaskDispatcher
+    # Set by workers.py, where a worker also holds other workers' listening sockets: whether to
+    # accept from this one now (its own: always; another's: while that worker is being replaced).
+    accept_gate: Callable[[], bool] | None = None
+
+    def readable(self) -> bool:
+        accepting = super().readable()  # also runs maintenance() every cleanup_interval
+        return accepting and (self.accept_gate is None or self.accept_gate())
 
     def add_task(self, task) -> None:
         # ``task`` is the channel; its first queued request is the one this task will serve.

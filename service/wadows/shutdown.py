@@ -61,7 +61,7 @@ def run_until_stopped(server: BaseWSGIServer | MultiSocketServer, grace_seconds:
         stopping.append(signum)
         listeners[0].trigger.pull_trigger()  # one byte on waitress's wake-up pipe: the poll returns now
 
-    listeners = _listeners(server)
+    listeners = listeners_of(server)
     socket_map, adj = listeners[0]._map, listeners[0].adj
     if stop_fd is not None:
         _StopOnEndOfFile(stop_fd, socket_map, lambda: stopping or stopping.append("parent"))
@@ -106,7 +106,7 @@ def _channels(listeners: list[BaseWSGIServer]) -> list:
     return [channel for listener in listeners for channel in list(listener.active_channels.values())]
 
 
-def _listeners(server: BaseWSGIServer | MultiSocketServer) -> list[BaseWSGIServer]:
+def listeners_of(server: BaseWSGIServer | MultiSocketServer) -> list[BaseWSGIServer]:
     if isinstance(server, BaseWSGIServer):
         return [server]
     return [s for s in server.map.values() if isinstance(s, BaseWSGIServer)]

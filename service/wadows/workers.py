@@ -11,9 +11,8 @@ a kept-alive archive socket shared by two processes would mix their answers), an
 builds its waitress server on the inherited socket (connections.py: deadlines, sendfile, /healthz on its
 own thread), opens the index for itself, says it is ready on a pipe, and serves until told to stop.
 
-The kernel hands each new connection to whichever worker accepts it first. The listen queue belongs to
-the socket, not to a worker, so connections waiting in it survive a worker's death: a killed worker
-costs only the connections it had accepted, and a client that retries on a fresh connection succeeds.
+A killed worker costs only the connections it had accepted; a client that retries on a new connection
+succeeds (see Balance below).
 
 Supervision: a worker that exits is started again at once. One that exits before it was ready, or within
 ``EARLY_SECONDS`` of it, counts as a failed start: the next attempt waits 0.5 s, 1 s, 2 s, 4 s ... (at
@@ -26,6 +25,17 @@ Stopping: SIGTERM or SIGINT to the parent closes its listening socket and the pi
 end of file on it is a worker's first stop signal (shutdown.py), so workers drain for the grace period
 in parallel, as one process would. A second signal to the parent kills the workers. Workers also drain
 when the parent dies (the pipe closes with it). The parent exits 0 when every worker exited 0.
+
+Balance: one listening socket shared by all workers balances badly: the kernel wakes every worker
+polling it and the first to call accept() wins, which under a burst is mostly the same one (32
+connections opened at once went 32/0 or 29/3 between two workers), and kept-alive clients stay where they
+landed. So the parent binds one socket per worker slot on the same port with SO_REUSEPORT, and the
+kernel spreads new connections over them by a hash of the client's address and port. The parent keeps
+every socket open, so a slot's listen queue outlives its worker, and every worker holds every slot's
+socket but accepts from another's only while that slot is vacant (a flag per slot in memory shared
+across fork, set by the parent from a worker's death until its replacement is ready): connections that
+arrive while a worker is being replaced, or backing off, are served by the others within a poll turn
+(at most 1 s), not left waiting or refused.
 
 Logging: workers write to the stderr they inherit, each record with one write(2) call and the worker's
 number and pid in it, so the log stays one stream of whole lines (Linux keeps a write to a regular file
@@ -64,9 +74,10 @@ _STOP_MARGIN_SECONDS = 10.0
 _READY = b"r"
 
 
-def bind_sockets(host: str, port: int, backlog: int) -> list[socket.socket]:
+def bind_sockets(host: str, port: int, backlog: int, *, reuse_port: bool = False) -> list[socket.socket]:
     """Every address ``host`` resolves to, on one port (the first one's, when ``port`` is 0), as waitress
-    binds them itself; non-blocking, as waitress's accept loop expects."""
+    binds them itself; non-blocking, as waitress's accept loop expects. ``reuse_port``: SO_REUSEPORT, so
+    that sockets of other slots can bind the same port (Linux: same user only)."""
     infos = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP,
                                socket.AI_PASSIVE)
     sockets: list[socket.socket] = []
@@ -79,6 +90,8 @@ def bind_sockets(host: str, port: int, backlog: int) -> list[socket.socket]:
             sock = socket.socket(family, kind, proto)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             if port == 0 and len(sockets) > 1:
@@ -113,17 +126,21 @@ class _Slot:
 
 @dataclass
 class Supervisor:
-    """Keeps ``count`` workers running ``serve_one(slot, stop_fd, ready)`` in forked children."""
+    """Keeps ``count`` workers running ``serve_one(worker, stop_fd, ready, vacant)`` in forked children."""
 
     count: int
-    serve_one: Callable[[int, int, Callable[[], None]], int]
+    serve_one: Callable[[int, int, Callable[[], None], object], int]
     grace_seconds: float
     close_in_child: list[int] = field(default_factory=list)  # descriptors a worker must not keep
     on_stop: Callable[[], None] = lambda: None  # the parent closes its listening sockets here
 
     def __post_init__(self) -> None:
+        import multiprocessing.sharedctypes
+
         self.slots = [_Slot() for _ in range(self.count)]
         self._signals: list[int] = []
+        # 1 while a slot has no ready worker: the others accept from its socket meanwhile.
+        self.vacant = multiprocessing.sharedctypes.RawArray("b", [1] * self.count)
 
     # -- the parent's loop ---------------------------------------------------------------------
     def run(self) -> int:
@@ -183,6 +200,7 @@ class Supervisor:
             worker = waiting[fd]
             if _read_once(fd) == _READY:
                 worker.ready_at = time.monotonic()
+                self.vacant[worker.slot] = 0
             # Either way this pipe has said all it will: ready, or end of file (the worker exits).
             os.close(fd)
             worker.ready_r = -1
@@ -203,6 +221,7 @@ class Supervisor:
             if pid == 0:
                 continue
             self._forget(w)
+            self.vacant[slot_no] = 1
             slot.worker = None
             slot.last_status = _describe(status)
             early = w.ready_at is None or now - w.ready_at < EARLY_SECONDS
@@ -248,7 +267,7 @@ class Supervisor:
             os.close(ready_w)
 
         try:
-            return self.serve_one(slot_no + 1, life_r, ready)
+            return self.serve_one(slot_no + 1, life_r, ready, self.vacant)
         except SystemExit as exc:  # a start-up check's message, as `wadows serve` prints it
             if isinstance(exc.code, str):
                 write_line(2, f"{exc.code} (worker {slot_no + 1}, pid {os.getpid()})")
@@ -298,13 +317,19 @@ class Supervisor:
 def serve_forked(config: Config, app: WadoWsApp, announce: Callable[[int], None]) -> int:
     """`wadows serve` with [server] workers > 1: bind, fork, supervise; the exit code."""
     from .server import make_server
-    from .shutdown import run_until_stopped
+    from .shutdown import listeners_of, run_until_stopped
 
     count = config.server.effective_workers
     s = config.server
+    slots: list[list[socket.socket]] = []
     try:
-        sockets = bind_sockets(s.host, s.port, s.backlog)
+        for _ in range(count):
+            port = slots[0][0].getsockname()[1] if slots else s.port
+            slots.append(bind_sockets(s.host, port, s.backlog, reuse_port=True))
     except OSError as exc:
+        for sockets in slots:
+            for sock in sockets:
+                sock.close()
         raise SystemExit(f"wadows: [server] host {s.host} port {s.port}: cannot listen: "
                          f"{exc.strerror or exc}") from None
     app.workers = count
@@ -313,9 +338,15 @@ def serve_forked(config: Config, app: WadoWsApp, announce: Callable[[int], None]
     if threading.active_count() > 1:
         log.warning("forking workers while %d threads run in the parent", threading.active_count() - 1)
 
-    def serve_one(worker: int, stop_fd: int, ready: Callable[[], None]) -> int:
+    def serve_one(worker: int, stop_fd: int, ready: Callable[[], None], vacant) -> int:
         tag_log_lines(f"worker {worker} pid {os.getpid()}")
-        server = make_server(config, app, sockets=sockets)
+        everyone = [sock for sockets in slots for sock in sockets]
+        server = make_server(config, app, sockets=everyone)
+        slot_of = {sock.fileno(): n for n, sockets in enumerate(slots) for sock in sockets}
+        for listener in listeners_of(server):
+            n = slot_of[listener.socket.fileno()]
+            if n != worker - 1:
+                listener.accept_gate = lambda n=n: bool(vacant[n])
         verify = getattr(app.backend, "verify_index", None)  # the file store: open the index here
         if verify is not None:
             try:
@@ -330,10 +361,11 @@ def serve_forked(config: Config, app: WadoWsApp, announce: Callable[[int], None]
         return 0
 
     def close_listeners() -> None:
-        for sock in sockets:
-            sock.close()  # the workers close theirs as they start draining
+        for sockets in slots:
+            for sock in sockets:
+                sock.close()  # the workers close theirs as they start draining
 
-    announce(sockets[0].getsockname()[1])
+    announce(slots[0][0].getsockname()[1])
     supervisor = Supervisor(count, serve_one, s.shutdown_grace_seconds,
                             close_in_child=[], on_stop=close_listeners)
     return supervisor.run()
