@@ -18,14 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import psutil
-import pydicom
 import pytest
 import requests
 
-from support.process import served
+from support.process import large_object_store, refused, served
 from support.rad69 import Doc, parse_response, request_xml
 from wadows.config import load_config
-from wadows.samples import generate_large_multiframe
 from wadows.workers import EARLY_SECONDS, FIRST_BACKOFF_SECONDS, MAX_FAILED_STARTS
 
 pytestmark = pytest.mark.slow
@@ -165,21 +163,7 @@ def test_a_killed_worker_is_replaced_and_retrying_clients_see_no_failure(sample_
 
 @pytest.fixture(scope="module")
 def big_store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("big-store")
-    path = generate_large_multiframe(root / "big.dcm", 32 << 20)
-    meta = pydicom.dcmread(path, stop_before_pixels=True)
-    doc = Doc(meta.StudyInstanceUID, meta.SeriesInstanceUID, meta.SOPInstanceUID,
-              load_config(None).source.repository_unique_id)
-    return root, path, request_xml([doc], [meta.file_meta.TransferSyntaxUID])
-
-
-def _refused(url: str) -> bool:
-    u = urlsplit(url)
-    try:
-        socket.create_connection((u.hostname, u.port), timeout=1).close()
-    except OSError:
-        return True
-    return False
+    return large_object_store(tmp_path_factory.mktemp("big-store"), 32 << 20)
 
 
 def _worker_holding(workers: list[int], client_port: int) -> int | None:
@@ -206,7 +190,7 @@ def test_sigterm_lets_transfers_on_every_worker_finish_whole_and_exits_0(big_sto
             transfers.append((conn, resp, first, _worker_holding(workers, conn.sock.getsockname()[1])))
         proc.proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 5
-        while not _refused(proc.url):
+        while not refused(proc.url):
             assert time.monotonic() < deadline, "still accepting connections after SIGTERM"
             time.sleep(0.02)
         assert proc.proc.poll() is None  # still running: the transfers are not done
@@ -259,7 +243,7 @@ def test_workers_whose_parent_is_killed_drain_and_exit(sample_store, tmp_path):
         proc.proc.wait(10)
         gone, alive = psutil.wait_procs(workers, timeout=15)
         assert not alive, "workers outlived their parent"
-        assert _refused(proc.url)
+        assert refused(proc.url)
         assert proc.log_bytes().decode().count("stopping: no new connections") == 2
 
 
