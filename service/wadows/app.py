@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -69,6 +70,8 @@ class WadoWsApp:
         self.source = source
         self.authenticator = Authenticator(config.auth)
         self._wsdl_cache: bytes | None = None
+        # Worker processes serving the listening socket (workers.py sets it before forking).
+        self.workers = 1
 
     # -- routing ---------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -128,7 +131,8 @@ class WadoWsApp:
         if not self._may_see_locations(environ):
             # Where the store lives (a path, an archive URL) helps an attacker, not a load balancer.
             backend = {k: v for k, v in backend.items() if k not in _LOCATION_KEYS}
-        body = json.dumps({"status": "ok", "backend": backend, "verify_pixels": self._verify_pixels()}).encode()
+        body = json.dumps({"status": "ok", "backend": backend, "verify_pixels": self._verify_pixels(),
+                           "process": {"pid": os.getpid(), "workers": self.workers}}).encode()
         return self._static(start_response, body, "application/json")
 
     def _may_see_locations(self, environ: dict) -> bool:

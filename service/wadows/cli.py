@@ -27,9 +27,20 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"wadows: configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(config)
+
+    def announce(port: int, workers: int = 1) -> None:
+        processes = f", {workers} worker processes" if workers > 1 else ""
+        print(f"wadows {__version__}: WADO-WS on http://{config.server.host}:{port}/wado-ws "
+              f"(WSDL: {config.server.effective_public_url}?wsdl{processes})", file=sys.stderr, flush=True)
+
+    if config.server.effective_workers > 1:
+        from .wiring import create_app, open_store
+        from .workers import serve_forked
+
+        return serve_forked(config, create_app(config, open_store(config)),
+                            lambda port: announce(port, config.server.effective_workers))
     server = make_server(config)
-    print(f"wadows {__version__}: WADO-WS on http://{config.server.host}:{server.effective_port}/wado-ws "
-          f"(WSDL: {config.server.effective_public_url}?wsdl)", file=sys.stderr, flush=True)
+    announce(server.effective_port)
     run_until_stopped(server, config.server.shutdown_grace_seconds)
     return 0
 

@@ -4,6 +4,7 @@ so the documented defaults and the effective ones cannot drift apart.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -39,6 +40,17 @@ class ServerConfig:
     body_timeout_seconds: float = 60.0
     idle_timeout_seconds: float = 60.0
     send_timeout_seconds: float = 60.0
+    workers: int = 0
+
+    @property
+    def effective_workers(self) -> int:
+        """0 means one per core this process may run on (a container's cpuset, not the host's count)."""
+        if self.workers:
+            return self.workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except (AttributeError, OSError):
+            return max(1, os.cpu_count() or 1)
 
     @property
     def effective_public_url(self) -> str:
@@ -183,7 +195,7 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
         raise ConfigError("'deid.verify_pixels' is true but tesseract is not installed (Debian package tesseract-ocr)")
     if not 0 <= cfg.server.shutdown_grace_seconds <= 3600:
         raise ConfigError("'server.shutdown_grace_seconds' must be between 0 and 3600")
-    for key, low, high in (("connection_limit", 1, 1_000_000), ("backlog", 1, 65535)):
+    for key, low, high in (("connection_limit", 1, 1_000_000), ("backlog", 1, 65535), ("workers", 0, 256)):
         if not low <= getattr(cfg.server, key) <= high:
             raise ConfigError(f"'server.{key}' must be between {low} and {high}")
     for key in ("header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds", "send_timeout_seconds"):
