@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"app", "sendfile"},
     {"connections", "wiring"},
     {"server", "shutdown"},
+    {"workers"},  # the parent process: forks and supervises servers
     {"cli"},
     {"__main__"},
 ]
