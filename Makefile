@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 
 # Debian packages the tests and benches use; installed only when missing and we are root.
 APT_PACKAGES ?= dicom3tools dcmtk tesseract-ocr libgdcm-tools nginx-light jaxws default-jdk-headless gsoap libgsoap-dev \
-                orthanc orthanc-dicomweb docker-compose openssl wrk
+                orthanc orthanc-dicomweb docker-compose openssl wrk \
+                rsyslog rsyslog-gnutls trang jing
 
 .PHONY: run test bench venv sysdeps clean
 

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import filespan
+from .audit import DISABLED, AuditTrail, TransferredInstance
 from .config import Config
 from .memory import release_free_memory
 from .retrieve.anonymize import Anonymizers
 from .retrieve.errors import ErrorCode
-from .retrieve.model import RegistryError, RetrieveResult
+from .retrieve.model import DocumentResult, RegistryError, RetrieveResult
 from .retrieve.rad69 import ImagingDocumentSource
 from .security.auth import AuthenticationFailed, Authenticator
 from .soap import envelope, faults, mtom, responses, wsa, wsse
@@ -57,11 +58,14 @@ class _Exchange:
     caller: str | None = None  # the configured caller name; never the name a failed attempt gave
     anonymized: bool = False
     remote: str | None = None  # the client's address (the proxy's, unless [server] trusted_proxy is set)
+    transferred: list[TransferredInstance] = field(default_factory=list)  # for the audit trail only
 
 
 class WadoWsApp:
-    def __init__(self, config: Config, backend: Backend, source: ImagingDocumentSource) -> None:
+    def __init__(self, config: Config, backend: Backend, source: ImagingDocumentSource,
+                 audit: AuditTrail = DISABLED) -> None:
         self.config = config
+        self.audit = audit
         self._parse_limits = envelope.ParseLimits(max_documents=config.server.max_documents)
         self.backend = backend
         self.source = source
@@ -204,6 +208,8 @@ class WadoWsApp:
             wsa.check_must_understand(env.headers, UNDERSTOOD_HEADERS)
             caller = self.authenticator.authenticate(environ.get("HTTP_AUTHORIZATION"), wsse.read(env.headers))
             ex.caller = caller.name
+            if caller.name is not None:
+                self.audit.authenticated(caller.name, ex.remote)
             op = operation_for(env.body)
             ex.operation = op.request.rpartition("}")[2]
             wsa.check_action(addr, set(op.actions), http_action)
@@ -215,6 +221,9 @@ class WadoWsApp:
                 raise faults.sender(f"The request does not match the schema: {exc}") from None
             result = dispatch(env.body, self.source.for_caller(caller))
         except AuthenticationFailed as exc:
+            self.audit.authentication_failed(exc.user, ex.remote, exc.reason)
+            if exc.alert:
+                self.audit.security_alert(exc.alert, user=exc.user, address=ex.remote)
             # RFC 9110 §11.6.1: a 401 must carry the challenge; a failed token alone is a plain Sender fault.
             status = "401 Unauthorized" if exc.challenge else None
             headers = [("WWW-Authenticate", f'Basic realm="{self.authenticator.realm}", charset="UTF-8"')] \
@@ -225,6 +234,8 @@ class WadoWsApp:
             return self._fault(start_response, faults.sender(exc.reason, (WSSE, exc.subcode), http_status=status),
                                ex, addr.message_id, headers)
         except SoapFault as fault:
+            if fault.alert:
+                self.audit.security_alert(fault.alert, user=ex.caller, address=ex.remote)
             ex.fault = fault.code
             return self._fault(start_response, fault, ex, addr.message_id)
         return self._respond(start_response, result, op.response_action, addr.message_id, ex,
@@ -242,6 +253,8 @@ class WadoWsApp:
         ex.anonymized = result.anonymized
         ex.documents_returned = len(result.documents)
         ex.documents_requested = len(result.documents) + len(result.errors)
+        if self.audit.enabled:
+            ex.transferred = [_transferred(d) for d in result.documents if d.provenance is not None]
         start_response("200 OK", [("Content-Type", ctype)])
         return self._logged(chunks, ex)
 
@@ -283,6 +296,9 @@ class WadoWsApp:
         finally:
             if sent >= _TRIM_AFTER_BYTES:
                 release_free_memory()
+            if ex.transferred:  # after the last byte went out (or did not): PS3.15 A.5.3.7
+                self.audit.transferred(ex.transferred, user=ex.caller, address=ex.remote,
+                                       complete=outcome == "complete")
             if self.config.log.access_log:
                 access_log.info(json.dumps({
                     "remote": ex.remote, "caller": ex.caller, "anonymized": ex.anonymized,
@@ -291,6 +307,13 @@ class WadoWsApp:
                     "documents_returned": ex.documents_returned, "bytes": sent, "outcome": outcome,
                     "ms": round((time.monotonic() - ex.started) * 1000, 1),
                 }))
+
+
+def _transferred(doc: DocumentResult) -> TransferredInstance:
+    p = doc.provenance
+    assert p is not None
+    return TransferredInstance(p.study_uid, p.sop_class_uid, p.sop_instance_uid, p.patient_id, p.patient_name,
+                               p.anonymized_study_uid, doc.document_unique_id if p.anonymized_study_uid else "")
 
 
 def _content_type(environ: dict) -> str:
@@ -336,11 +359,15 @@ def create_app(config: Config, backend: Backend) -> WadoWsApp:
         repository_unique_ids=frozenset([config.source.repository_unique_id, *config.source.also_known_as]),
         max_documents=config.server.max_documents,
         chunk_size=config.server.chunk_size,
+        read_patient=config.audit.enabled,
     )
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # spyne logs request documents on errors
     # pydicom's warnings quote the values they complain about (names, UIDs): never in our logs.
     logging.getLogger("pydicom").setLevel(logging.ERROR)
-    return WadoWsApp(config, backend, ImagingDocumentSource(backend, settings, anonymizers_from(config)))
+    from .audit import from_config
+
+    audit = from_config(config.audit, config.server.effective_public_url)
+    return WadoWsApp(config, backend, ImagingDocumentSource(backend, settings, anonymizers_from(config)), audit)
 
 
 def anonymizers_from(config: Config) -> Anonymizers | None:

@@ -11,7 +11,7 @@ from .config import ConfigError, default_config_text, load_config
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import configure_logging, make_server
+    from .server import audit_stop, configure_logging, make_server
     from .shutdown import run_until_stopped
 
     try:
@@ -30,6 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"wadows {__version__}: WADO-WS on http://{config.server.host}:{server.effective_port}/wado-ws "
           f"(WSDL: {config.server.effective_public_url}?wsdl)", file=sys.stderr, flush=True)
     run_until_stopped(server, config.server.shutdown_grace_seconds)
+    audit_stop(server)
     return 0
 
 

@@ -27,9 +27,11 @@ from ..store.base import Backend, StoredInstance
 from ..store.errors import ArchiveAnswerError, ArchiveDenied, ArchiveUnavailable
 from . import transfer
 from .errors import ErrorCode
-from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveRequest, RetrieveResult
+from .model import DocumentRequest, DocumentResult, Provenance, RegistryError, RetrieveRequest, RetrieveResult
 
 if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
     from ..deid import Deidentifier
     from .anonymize import Anonymizers
 
@@ -45,6 +47,9 @@ class SourceSettings:
     repository_unique_ids: frozenset[str]
     max_documents: int = 1000
     chunk_size: int = 1 << 20
+    # The audit trail names each document's patient (PS3.15 A.5.3.7), which only the header knows:
+    # read it for every document, not only for Anonymize (one open per document, as check() costs).
+    read_patient: bool = False
 
 
 class ImagingDocumentSource:
@@ -126,7 +131,7 @@ class ImagingDocumentSource:
         try:
             # Fail here, per document, rather than cutting the response short once it has started.
             # A header read is itself that check (one open, or one archive fetch, not two).
-            if anonymize and header is None:
+            if (anonymize or self.settings.read_patient) and header is None:
                 header = self.backend.header(instance)
             elif header is None:
                 self.backend.check(instance)
@@ -146,6 +151,7 @@ class ImagingDocumentSource:
                 mime_type=DICOM_MIME,
                 chunks=chunks,
                 home_community_id=doc.home_community_id,
+                provenance=_provenance(instance, header),
             )
         deid = self.anonymizers.get(caller.deid_options)
         try:
@@ -173,6 +179,7 @@ class ImagingDocumentSource:
             mime_type=DICOM_MIME,
             chunks=chunks,
             home_community_id=doc.home_community_id,
+            provenance=_provenance(instance, header, new.study_instance_uid),
         )
 
     def _convert_first(self, instance: StoredInstance, target: str, requested: tuple[str, ...],
@@ -238,6 +245,16 @@ class ImagingDocumentSource:
                     spool.write(piece)
                 spool.seek(0)
                 yield from transfer.stream_as(spool, out.transfer_syntax_uid, target_ts, chunk_size=chunk)
+
+
+def _provenance(instance: StoredInstance, header: Dataset | None, anonymized_study_uid: str = "") -> Provenance:
+    """The stored object's identity for the audit trail; the patient only when the header was read."""
+    patient_id = patient_name = ""
+    if header is not None:
+        patient_id = str(header.get("PatientID", "") or "")
+        patient_name = str(header.get("PatientName", "") or "")
+    return Provenance(instance.study_uid, instance.sop_class_uid, instance.sop_instance_uid,
+                      patient_id, patient_name, anonymized_study_uid)
 
 
 def _unavailable(exc: OSError) -> tuple[ErrorCode, str]:
