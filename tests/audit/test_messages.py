@@ -115,3 +115,10 @@ def test_the_validator_rejects_what_the_schema_does_not_allow():
         validate(xml.replace(b'EventOutcomeIndicator="0"', b'EventOutcomeIndicator="3"'))
     with pytest.raises(InvalidAuditMessage):
         validate(xml.replace(b"AuditSourceIdentification", b"AuditSource"))
+
+
+def test_a_message_is_one_line():
+    study = m.group_by_study([m.TransferredInstance("1.2.3", CT, "1.2.3.4", "PID", "Doe^Jo\r\nX")])[0]
+    xml = m.instances_transferred(SOURCE, m.Peer("u", None), study, description="two\nlines")
+    assert b"\n" not in xml and b"\r" not in xml
+    assert validate(xml).findtext("EventIdentification/EventOutcomeDescription") == "two lines"

@@ -26,6 +26,11 @@ from .codes import Code
 
 # XML 1.0 §2.2: characters a document may not contain at all (a name read from an object may).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# A message is one line: receivers escape line breaks (rsyslog writes "#012"), and a line per record
+# is what a repository's files and tools expect.
+_LINE_BREAKS = re.compile("[\t\n\r]")
+_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
+
 
 OUTCOME_SUCCESS = "0"  # PS3.15 A.5.1: Nominal Success
 OUTCOME_MINOR_FAILURE = "4"
@@ -76,7 +81,7 @@ class _Study:
 
 
 def _clean(value: str) -> str:
-    return _NOT_XML.sub("\ufffd", value)
+    return _LINE_BREAKS.sub(" ", _NOT_XML.sub("\ufffd", value))
 
 
 def _timestamp(when: datetime | None) -> str:
@@ -154,7 +159,7 @@ class _Message:
         return po
 
     def bytes(self) -> bytes:
-        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
+        return _DECLARATION + etree.tostring(self.root, encoding="unicode").encode("utf-8")
 
 
 def _study_description(po: etree._Element, by_class: dict[str, list[str]], anonymized: bool) -> None:
