@@ -11,7 +11,8 @@ from .config import ConfigError, default_config_text, load_config
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import audit_stop, configure_logging, make_server
+    from .app import create_app
+    from .server import audit_stop, configure_logging, make_server, open_store
     from .shutdown import run_until_stopped
 
     try:
@@ -26,11 +27,12 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"wadows: configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(config)
-    server = make_server(config)
+    app = create_app(config, open_store(config))
+    server = make_server(config, app)
     print(f"wadows {__version__}: WADO-WS on http://{config.server.host}:{server.effective_port}/wado-ws "
           f"(WSDL: {config.server.effective_public_url}?wsdl)", file=sys.stderr, flush=True)
     run_until_stopped(server, config.server.shutdown_grace_seconds)
-    audit_stop(server)
+    audit_stop(app)
     return 0
 
 

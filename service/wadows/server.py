@@ -129,15 +129,10 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer 
     return server
 
 
-def audit_stop(server: BaseWSGIServer | MultiSocketServer, timeout: float = 5.0) -> None:
+def audit_stop(app: WadoWsApp, timeout: float = 5.0) -> None:
     """Application Stop (PS3.15 A.5.3.1), then what is queued is sent for at most ``timeout`` s."""
-    app = getattr(server, "application", None)
-    if app is None:  # a MultiSocketServer: its listeners share one application
-        app = next((s.application for s in server.map.values() if hasattr(s, "application")), None)
-    audit = getattr(app, "audit", None)
-    if audit is not None:
-        audit.application_stop()
-        audit.close(timeout)
+    app.audit.application_stop()
+    app.audit.close(timeout)
 
 
 def _proxy_settings(config: Config) -> dict:
