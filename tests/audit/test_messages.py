@@ -122,3 +122,14 @@ def test_a_message_is_one_line():
     xml = m.instances_transferred(SOURCE, m.Peer("u", None), study, description="two\nlines")
     assert b"\n" not in xml and b"\r" not in xml
     assert validate(xml).findtext("EventIdentification/EventOutcomeDescription") == "two lines"
+
+
+def test_the_readme_example_is_a_valid_record():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Audit trail (IHE ATNA)", 1)[1]
+    example = re.search(r"```xml\n(.*?)```", section, re.S).group(1)
+    doc = validate(example.encode())
+    assert doc.find("EventIdentification/EventID").get("csd-code") == "110104"
