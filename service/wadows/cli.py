@@ -12,7 +12,7 @@ from .config import ConfigError, default_config_text, load_config
 
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
-    from .server import audit_stop, configure_logging, make_server, open_store
+    from .server import audit_start, audit_stop, configure_logging, make_server, open_store
     from .shutdown import run_until_stopped
 
     try:
@@ -29,6 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(config)
     app = create_app(config, open_store(config))
     server = make_server(config, app)
+    audit_start(app)
     print(f"wadows {__version__}: WADO-WS on http://{config.server.host}:{server.effective_port}/wado-ws "
           f"(WSDL: {config.server.effective_public_url}?wsdl)", file=sys.stderr, flush=True)
     run_until_stopped(server, config.server.shutdown_grace_seconds)

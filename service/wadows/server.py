@@ -125,8 +125,12 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer 
         outbuf_overflow=2 << 20,
         outbuf_high_watermark=8 << 20,
     )
-    app.audit.application_start()  # once listening: a start that failed to bind is no start
     return server
+
+
+def audit_start(app: WadoWsApp) -> None:
+    """Application Start (PS3.15 A.5.3.1); called once the server listens (a failed bind is no start)."""
+    app.audit.application_start()
 
 
 def audit_stop(app: WadoWsApp, timeout: float = 5.0) -> None:
