@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"implementation", "filespan", "memory", "ttlcache", "codeclock"},
     {"dicom", "samples"},  # the DICOM ground floor (it names wadows in File Meta: implementation.py)
     {"config"},
-    {"security", "deid"},
+    {"security", "deid", "audit"},
     {"store"},
     {"retrieve", "render"},
     {"soap"},

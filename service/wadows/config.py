@@ -117,6 +117,24 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    """[audit]: the IHE ATNA audit trail (audit/)."""
+
+    enabled: bool
+    transport: str
+    host: str
+    port: int
+    ca: str
+    cert: str
+    key: str
+    queue_size: int
+    app_name: str
+    source_id: str
+    enterprise_site_id: str
+    retry_max_seconds: float
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str
     access_log: bool
@@ -131,10 +149,12 @@ class Config:
     deid: DeidConfig
     dicomweb: DicomwebConfig
     auth: AuthConfig
+    audit: AuditConfig
 
 
 _SECTIONS = {"server": ServerConfig, "source": SourceConfig, "store": StoreConfig, "log": LogConfig,
-             "deid": DeidConfig, "dicomweb": DicomwebConfig, "auth": AuthConfig}
+             "deid": DeidConfig, "dicomweb": DicomwebConfig, "auth": AuthConfig,
+             "audit": AuditConfig}
 
 ANONYMOUS_POLICIES = ("identified", "anonymized", "deny")
 CALLER_ACCESS = ("identified", "anonymized")
@@ -201,7 +221,29 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
     for key in ("header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds", "send_timeout_seconds"):
         if not 1 <= getattr(cfg.server, key) <= 86400:
             raise ConfigError(f"'server.{key}' must be between 1 and 86400")
+    _check_audit(cfg.audit)
     return cfg
+
+
+AUDIT_TRANSPORTS = ("tls", "udp")
+
+
+def _check_audit(a: AuditConfig) -> None:
+    if a.transport not in AUDIT_TRANSPORTS:
+        raise ConfigError(f"'audit.transport' must be one of {', '.join(AUDIT_TRANSPORTS)}")
+    if not 1 <= a.port <= 65535:
+        raise ConfigError("'audit.port' must be between 1 and 65535")
+    if not 1 <= a.queue_size <= 1_000_000:
+        raise ConfigError("'audit.queue_size' must be between 1 and 1000000")
+    if not 0.1 <= a.retry_max_seconds <= 3600:
+        raise ConfigError("'audit.retry_max_seconds' must be between 0.1 and 3600")
+    if bool(a.cert) != bool(a.key):
+        raise ConfigError("'audit.cert' and 'audit.key' go together (the client certificate for mutual TLS)")
+    if a.enabled and not a.host:
+        raise ConfigError("'audit.enabled' is true but 'audit.host' (the Audit Record Repository) is empty")
+    # RFC 5424 §6.2.5: APP-NAME is 1-48 printable US-ASCII characters.
+    if not (1 <= len(a.app_name) <= 48 and all("!" <= c <= "~" for c in a.app_name)):
+        raise ConfigError("'audit.app_name' must be 1-48 printable ASCII characters without spaces")
 
 
 def _auth(raw: dict[str, Any]) -> AuthConfig:

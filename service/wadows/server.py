@@ -44,6 +44,17 @@ def make_server(config: Config, app: WadoWsApp | None = None,
     return server
 
 
+def audit_start(app: WadoWsApp) -> None:
+    """Application Start (PS3.15 A.5.3.1); called once the server listens (a failed bind is no start)."""
+    app.audit.application_start()
+
+
+def audit_stop(app: WadoWsApp, timeout: float = 5.0) -> None:
+    """Application Stop (PS3.15 A.5.3.1), then what is queued is sent for at most ``timeout`` s."""
+    app.audit.application_stop()
+    app.audit.close(timeout)
+
+
 def _proxy_settings(config: Config) -> dict:
     if not config.server.trusted_proxy:
         return {}
