@@ -29,8 +29,8 @@ from support.rad69 import Doc, parse_response, request_xml
 REPOSITORY = "2.25.104010150727412930373520467207786914562"  # the default config's
 NAME = "STDERRLEAK^PATIENT"
 CONFIG = '[auth]\nanonymous = "identified"\n[log]\nlevel = "DEBUG"\n'
-_BANNER = re.compile(r"^wadows \S+: WADO-WS on http://127\.0\.0\.1:\d+/wado-ws \(WSDL: \S+\)$")
-_OWN_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) wadows(\.\S+)?: ")
+_BANNER = re.compile(r"^wadows \S+: WADO-WS on http://127\.0\.0\.1:\d+/wado-ws \(WSDL: [^()]+\)$")
+_OWN_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) wadows(\.\S+)?( \[worker \d+ pid \d+\])?: ")
 
 
 def _broken(name: str, how: str) -> pydicom.Dataset:
