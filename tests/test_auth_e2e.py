@@ -338,3 +338,22 @@ def test_served_process_logs_the_caller_and_no_credentials(sample_store, sample_
     assert b'"caller": "radiology"' in log and b'"caller": null' in log
     for secret in SECRETS:
         assert secret.encode() not in log
+
+
+# -- /healthz: store locations only for an identified Basic-auth caller ------------------------------
+@pytest.mark.parametrize("auth,shown", [
+    (HTTPBasicAuth("radiology", PASSWORDS["radiology"]), True),   # identified access, logged in
+    (HTTPBasicAuth("research", PASSWORDS["research"]), False),    # logged in, anonymized access only
+    (HTTPBasicAuth("radiology", WRONG), False),                   # a failed login: the public answer
+    (HTTPBasicAuth(STRANGER, WRONG), False),
+    (None, False),                                                # anonymous
+], ids=["identified", "anonymized-caller", "wrong-password", "unknown-user", "anonymous"])
+def test_healthz_shows_the_store_location_only_to_an_identified_caller(anonymizing, sample_store, auth, shown):
+    r = requests.get(anonymizing.base + "/healthz", auth=auth, timeout=60)
+    assert r.status_code == 200
+    backend = r.json()["backend"]
+    assert backend["ok"] is True and backend["instances"] > 0
+    assert ("root" in backend) is shown
+    assert (str(sample_store.resolve()) in r.text) is shown
+    if shown:
+        assert backend["root"] == str(sample_store.resolve())

@@ -21,6 +21,7 @@ from .retrieve.rad69 import ImagingDocumentSource, SourceSettings
 from .security.passwords import HashFormatError, SecretFileError, parse_hash, read_secret_file
 from .store.base import Backend
 from .store.filestore import FileStore
+from .store.index import log_report
 
 
 def load_and_check(path: Path | None = None, **overrides: object) -> Config:
@@ -103,7 +104,7 @@ def open_store(config: Config) -> Backend:
         # A start-up error names the setting and the path, never a traceback (a read-only or missing
         # cache directory, a cache path that is a file, an index file that is not an index).
         raise SystemExit(f"wadows: {setting} {index}: {_reason(exc)}") from None
-    logging.getLogger("wadows").info("store index: %d instances, %d files skipped", report.instances, len(report.errors))
+    log_report(report, names=not config.deid.enabled)
     return store
 
 
@@ -171,10 +172,13 @@ def configure_logging(config: Config) -> None:
     long for its VR, a malformed UID); spyne logs whole request documents at DEBUG; urllib3 logs every
     archive URL at DEBUG and some at WARNING, and DICOMweb URLs name study, series and instance UIDs.
     In an anonymized request all of that is PHI. So those three stay silent, and [log] level = "DEBUG"
-    means wadows's own debug lines, not every library's: below WARNING only "wadows" loggers pass."""
+    means wadows's own debug lines, not every library's. Codecs log too: pydicom's pixel decoders log
+    each failing plugin at ERROR with a traceback, openjpeg logs its messages ("Number of resolutions
+    is too high ...") at ERROR; wadows logs the failure itself by kind. So the handler passes only
+    wadows's records and waitress's warnings, whatever level a library's logger is set to."""
     logging.basicConfig(level=config.log.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_own_below_warning)
+        handler.addFilter(_own_or_server_warning)
     import warnings
 
     from pydicom import config as pydicom_config
@@ -185,5 +189,7 @@ def configure_logging(config: Config) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _own_below_warning(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.WARNING or record.name == "wadows" or record.name.startswith("wadows.")
+def _own_or_server_warning(record: logging.LogRecord) -> bool:
+    if record.name == "wadows" or record.name.startswith("wadows."):
+        return True
+    return record.levelno >= logging.WARNING and (record.name == "waitress" or record.name.startswith("waitress."))

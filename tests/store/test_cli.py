@@ -18,7 +18,7 @@ def test_index_prints_a_summary_and_the_skipped_files(odd_store, tmp_path, capsy
     assert run(str(odd_store), "--index", str(tmp_path / "i.sqlite")) == 0
     out = capsys.readouterr().out
     assert f"index: {tmp_path / 'i.sqlite'}" in out
-    assert "10 instances: 10 added, 0 updated, 0 removed, 0 unchanged; 4 files skipped" in out
+    assert "10 instances: 10 added, 0 updated, 0 removed, 0 unchanged; skipped 4: 3 not DICOM, 1 DICOMDIR" in out
     assert "  skipped README.txt: not a DICOM Part-10 file" in out
     assert "  skipped DICOM/DICOMDIR: DICOMDIR" in out
 

@@ -123,3 +123,24 @@ def test_swap_after_the_check_never_streams_the_other_object(swapped_server):
             fs.open(inst)
     finally:
         fs.close()
+
+
+@pytest.mark.parametrize("path", ["stored", "transcoded", "anonymized", "anonymized-transcoded"])
+def test_overwritten_in_place_with_size_and_mtime_kept_is_0004(swapped_server, path):
+    """Same inode, same size, same mtime (an overwrite in place, the time set back as `cp -p` or
+    `touch -r` do): only the SOP Instance UID read from the opened file can tell, on every path."""
+    running, asked, other, index = swapped_server
+    st = asked.path.stat()
+    with open(asked.path, "r+b") as f:  # in place: the inode stays
+        f.write(other.path.read_bytes())
+    os.utime(asked.path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = asked.path.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (st.st_ino, st.st_size, st.st_mtime_ns)
+    other_syntax = IMPLICIT_LE if asked.transfer_syntax != IMPLICIT_LE else EXPLICIT_LE
+    syntax = other_syntax if path.endswith("transcoded") else asked.transfer_syntax
+    r = _retrieve(running, asked, syntax, anonymize="yes" if path.startswith("anonymized") else None)
+    assert not r.documents()
+    assert [e["errorCode"] for e in r.errors] == [ErrorCode.NO_LONGER_AVAILABLE.value]
+    # The other object is still served under its own UID, from its own file.
+    r = _retrieve(running, other, other.transfer_syntax)
+    assert [uid for uid, _ in r.documents()] == [other.sop]

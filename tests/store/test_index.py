@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from pydicom.data import get_testdata_file, get_testdata_files
 
 from wadows.samples import generate_ct_study
 from wadows.store import index as index_module
@@ -124,26 +126,106 @@ def test_invalid_study_uid_is_skipped(sample_files, tmp_path):
     assert reasons(build_index(root, tmp_path / "index.sqlite")) == {"bad.dcm": "invalid Study Instance UID"}
 
 
-def test_duplicates_keep_the_first_path_whatever_the_creation_order(sample_files, tmp_path):
+def _same_time(paths, ns=1_700_000_000_000_000_000):
+    for path in paths:
+        os.utime(path, ns=(ns, ns))
+
+
+def test_duplicates_of_equal_soundness_and_time_keep_the_first_path(sample_files, tmp_path):
     root = tmp_path / "store"
     for name in ("z/late.dcm", "b/copy.dcm", "a/copy.dcm"):  # created in reverse order of their names
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(sample_files[1], root / name)
-        time.sleep(0.01)
+    _same_time(root.glob("*/*.dcm"))
     db = tmp_path / "index.sqlite"
     report = build_index(root, db)
     assert report.instances == 1
     assert served(db) == {sop_uid(sample_files[1]): "a/copy.dcm"}
-    assert reasons(report) == {
-        "b/copy.dcm": "duplicate SOP Instance UID (the file served is a/copy.dcm)",
-        "z/late.dcm": "duplicate SOP Instance UID (the file served is a/copy.dcm)",
-    }
+    why = "duplicate SOP Instance UID (the file served is a/copy.dcm: same problems and time, its path sorts first)"
+    assert reasons(report) == {"b/copy.dcm": why, "z/late.dcm": why}
     # When the served copy goes away, the next one in order takes over.
     (root / "a" / "copy.dcm").unlink()
     report = build_index(root, db)
     assert served(db) == {sop_uid(sample_files[1]): "b/copy.dcm"}
     assert (report.added, report.removed) == (1, 1)
     assert list(reasons(report)) == ["z/late.dcm"]
+
+
+def test_of_sound_duplicates_the_newest_is_served(sample_files, tmp_path):
+    root = tmp_path / "store"
+    for name in ("a.dcm", "b.dcm", "c.dcm"):
+        rewrite(sample_files[1], root / name, ImageComments=name)  # differ, not in soundness
+    _same_time([root / "a.dcm", root / "c.dcm"])
+    _same_time([root / "b.dcm"], ns=1_800_000_000_000_000_000)  # re-sent later
+    db = tmp_path / "index.sqlite"
+    report = build_index(root, db)
+    assert served(db) == {sop_uid(sample_files[1]): "b.dcm"}
+    assert reasons(report)["a.dcm"] == "duplicate SOP Instance UID (the file served is b.dcm: it is newer)"
+
+
+def test_a_damaged_duplicate_loses_whatever_its_name_and_time(tmp_path):
+    """pydicom's badVR.dcm is rtdose.dcm with invalid values (IS "1A" in Number of Frames): named
+    first and newest, it must still lose, and the report says why."""
+    root = tmp_path / "store"
+    root.mkdir()
+    shutil.copyfile(get_testdata_file("badVR.dcm"), root / "a-bad.dcm")
+    shutil.copyfile(get_testdata_file("rtdose.dcm"), root / "b-sound.dcm")
+    os.utime(root / "a-bad.dcm", ns=(2 * 10**18, 2 * 10**18))
+    os.utime(root / "b-sound.dcm", ns=(10**18, 10**18))
+    db = tmp_path / "index.sqlite"
+    report = build_index(root, db)
+    assert list(served(db).values()) == ["b-sound.dcm"]
+    assert reasons(report) == {"a-bad.dcm": "duplicate SOP Instance UID (the file served is b-sound.dcm: "
+                                            "it reads with fewer problems, 1 against 2)"}
+    # Assessed once: an unchanged store is not read again, and a re-index of one file keeps the choice.
+    assert build_index(root, db).errors == report.errors
+    index_module.reindex_file(root, db, "a-bad.dcm")
+    assert list(served(db).values()) == ["b-sound.dcm"]
+
+
+def test_only_duplicates_are_read_in_full(sample_files, tmp_path, monkeypatch):
+    root = tmp_path / "store"
+    for n, src in enumerate(sample_files):
+        rewrite(src, root / f"{n}.dcm")
+    shutil.copyfile(sample_files[2], root / "copy.dcm")
+    assessed = []
+    real = index_module._count_problems
+    monkeypatch.setattr(index_module, "_count_problems", lambda path: assessed.append(path.name) or real(path))
+    build_index(root, tmp_path / "index.sqlite")
+    assert sorted(assessed) == ["2.dcm", "copy.dcm"]
+
+
+def test_the_summary_counts_skips_by_kind_without_paths(odd_store, sample_files, tmp_path):
+    shutil.copyfile(sample_files[1], odd_store / "dup.dcm")
+    data = sample_files[5].read_bytes()
+    (odd_store / "cut1.dcm").write_bytes(data[: len(data) // 2])
+    (odd_store / "cut2.dcm").write_bytes(data[:-3])
+    report = build_index(odd_store, tmp_path / "index.sqlite")
+    assert report.summary() == ("10 instances; skipped 7: 3 not DICOM, 2 truncated, 1 DICOMDIR, "
+                                "1 duplicate SOP Instance UID")
+    for path, _ in report.errors:
+        assert path not in report.summary()
+    assert IndexReport(instances=3).summary() == "3 instances; skipped 0"
+
+
+def test_server_log_names_duplicates_only_when_nothing_is_anonymized(sample_files, tmp_path, caplog):
+    root = tmp_path / "store"
+    root.mkdir()
+    shutil.copyfile(sample_files[1], root / "one.dcm")
+    shutil.copyfile(sample_files[1], root / "two.dcm")
+    report = build_index(root, tmp_path / "index.sqlite")
+    with caplog.at_level(logging.INFO, logger="wadows"):
+        index_module.log_report(report, names=False)
+    assert [r.getMessage() for r in caplog.records] == [
+        "store index: 1 instances; skipped 1: 1 duplicate SOP Instance UID"]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="wadows"):
+        index_module.log_report(report, names=True)
+    kept = served(tmp_path / "index.sqlite")[sop_uid(sample_files[1])]
+    other = ({"one.dcm", "two.dcm"} - {kept}).pop()
+    assert caplog.records[1].getMessage().startswith(
+        f"store index: {other}: duplicate SOP Instance UID (the file served is {kept}: ")
+    assert sop_uid(sample_files[1]) not in caplog.text
 
 
 def test_refresh_reads_only_what_changed(odd_store, sample_files, tmp_path, monkeypatch):
@@ -389,3 +471,96 @@ def test_indexing_a_200_file_ct_study(tmp_path):
     generate_ct_study(root, 200)
     report = build_index(root, tmp_path / "index.sqlite")
     assert report.instances == 200 and not report.errors
+
+
+def _header_only_part10() -> list[Path]:
+    """pydicom's complete Part-10 files without pixel data (SR, RT Plan, waveforms, presentation
+    states, the header-only CT records of its test file-set, ...), each with its identifying UIDs."""
+    import warnings
+
+    out = []
+    for name in sorted(set(get_testdata_files())):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds = pydicom.dcmread(name)
+                if "truncated" in name or "PixelData" in ds or ds.file_meta.get("MediaStorageSOPClassUID") == \
+                        "1.2.840.10008.1.3.10" or ds.file_meta.get("TransferSyntaxUID") is None:
+                    continue
+                list(ds.iterall())
+            except Exception:
+                continue
+        if all(str(ds.get(k, "")) for k in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")):
+            out.append(Path(name))
+    return out
+
+
+def test_complete_objects_without_pixel_data_are_indexed_and_served(tmp_path):
+    files = _header_only_part10()
+    assert len(files) >= 50  # the 50 header-only CT records alone; SR, RT Plan, waveforms beside them
+    root = tmp_path / "store"
+    for n, path in enumerate(files):
+        (root / f"{n:03d}").mkdir(parents=True)
+        shutil.copyfile(path, root / f"{n:03d}" / path.name)
+    store = FileStore(root, tmp_path / "index.sqlite")
+    try:
+        assert [e for e in store.last_report.errors if not e[1].startswith("duplicate")] == []
+        for n, path in enumerate(files):
+            instance = store.lookup(sop_uid(path))
+            assert instance is not None, path.name
+            with store.open(instance) as f:
+                if instance.location == f"{n:03d}/{path.name}":
+                    assert f.read() == path.read_bytes()
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("name", ["rtplan.dcm", "reportsi.dcm", "waveform_ecg.dcm"])
+def test_header_only_objects_cut_anywhere_inside_an_element_are_truncated(name, tmp_path):
+    """Cuts inside the meta group, an element header, a value, a defined-length sequence or an
+    undefined-length sequence are all caught; only a cut exactly between two top-level elements
+    looks like a complete shorter object (no structure can tell it)."""
+    data = Path(get_testdata_file(name)).read_bytes()
+    ends = _top_level_element_ends(Path(get_testdata_file(name)))
+    root = tmp_path / "store"
+    root.mkdir()
+    # Every 7th byte of the first 4 KB (meta group, sequences), 40 cuts spread over the rest, and
+    # one byte either side of every element boundary.
+    spread = range(4096, len(data), max(1, len(data) // 40))
+    cuts = sorted({*range(140, 4096, 7), *spread, *(e - 1 for e in ends), *(e + 3 for e in ends)})
+    cuts = [c for c in cuts if c < len(data) and c not in ends]
+    for cut in cuts:
+        (root / f"{cut:07d}").write_bytes(data[:cut])
+    report = build_index(root, tmp_path / "index.sqlite")
+    assert report.instances == 0
+    assert len(report.errors) == len(cuts)
+    for path, why in report.errors:
+        assert why.startswith(("truncated", "no ", "unreadable header")), (path, why)
+
+
+def _top_level_element_ends(path: Path) -> set[int]:
+    """Where each top-level element ends (the next one starts), by pydicom's own reader: it stops
+    just before the tag named in stop_when."""
+    from pydicom.filereader import read_partial
+
+    with open(path, "rb") as f:
+        tags = list(pydicom.dcmread(f).keys())
+    ends = {path.stat().st_size}
+    for tag in tags[1:]:
+        with open(path, "rb") as f:
+            read_partial(f, stop_when=lambda t, vr, length, tag=tag: t == tag)
+            ends.add(f.tell())
+    return ends
+
+
+def test_an_image_cut_just_before_its_pixel_data_is_truncated(sample_files, tmp_path):
+    data = sample_files[1].read_bytes()
+    at = data.rindex(b"\xe0\x7f\x10\x00")
+    root = tmp_path / "store"
+    root.mkdir()
+    (root / "cut.dcm").write_bytes(data[:at])
+    (root / "tail.dcm").write_bytes(data[:at + 5])
+    assert reasons(build_index(root, tmp_path / "index.sqlite")) == {
+        "cut.dcm": "truncated (no Pixel Data element)",
+        "tail.dcm": "truncated (file ends inside an element header)",
+    }

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
@@ -32,7 +33,7 @@ class ServedProcess:
 
 @contextlib.contextmanager
 def served(store: Path, workdir: Path, config_text: str = "", *, name: str = "wadows",
-           extra_args: tuple[str, ...] = ()) -> Iterator[ServedProcess]:
+           extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Iterator[ServedProcess]:
     """Start `wadows serve` on a free 127.0.0.1 port with ``config_text`` as its config file and
     wait until /healthz answers; stop it on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -43,7 +44,8 @@ def served(store: Path, workdir: Path, config_text: str = "", *, name: str = "wa
     cmd = [str(Path(sys.executable).parent / "wadows"), "serve", "--store", str(store), "--port", str(port),
            "--index", str(workdir / f"{name}-index.sqlite"), "--config", str(config), *extra_args]
     with open(log, "wb") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err,
+                                env=None if env is None else {**os.environ, **env})
     try:
         deadline = time.monotonic() + 60
         while True:

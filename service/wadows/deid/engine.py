@@ -33,7 +33,7 @@ from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rul
 from .profile import (BASIC_PROFILE_CODE, BASIC_PROFILE_MEANING, EDITION, MODIFIED_DATES, FULL_DATES, OPTION_BY_CODE,
                       OPTIONS, compile_plan, parse_options)
 from .plan import ObjectPlan
-from .stream import open_stream
+from .stream import open_stream, reads_whole_object
 from .uids import UIDMap, produced_by
 from .walk import Context, Walker
 
@@ -64,6 +64,9 @@ class Outcome:
     sop_instance_uid: str
     study_instance_uid: str
     series_instance_uid: str
+    # The object is read whole (a pixel rule blanks it and OCR verifies it, or its syntax is
+    # deflated or big endian: stream.reads_whole_object), work that can still refuse.
+    reads_whole_object: bool = False
 
 
 class Deidentifier:
@@ -192,14 +195,18 @@ class Deidentifier:
         with these before streaming the object (PS3.18 §8.1.7 wants the new SOP Instance UID in the
         response metadata), so a refusal becomes a per-document error instead of a cut connection.
         ``header`` may lack the pixel data; the stream decides the same from the same header."""
-        self.plan_object(header)
+        plan = self.plan_object(header)
         remap = self.map_uid
+        meta = getattr(header, "file_meta", None)
+        blanks = plan.pixel_rule is not None and "PixelData" in header
+        whole = reads_whole_object(blanks, UID(meta.TransferSyntaxUID)) \
+            if meta is not None and "TransferSyntaxUID" in meta else blanks
 
         def uid(keyword: str) -> str:
             value = header.get(keyword)
             return remap(str(value.value if hasattr(value, "value") else value)) if value is not None else ""
 
-        return Outcome(uid("SOPInstanceUID"), uid("StudyInstanceUID"), uid("SeriesInstanceUID"))
+        return Outcome(uid("SOPInstanceUID"), uid("StudyInstanceUID"), uid("SeriesInstanceUID"), whole)
 
     def deidentify(self, ds: Dataset) -> Dataset:
         """De-identify ``ds`` in place (file meta and preamble included) and return it."""

@@ -84,9 +84,13 @@ def _png(frame) -> bytes:
 
 
 def read_text(frame, timeout: float = TIMEOUT_SECONDS) -> str:
-    """Tesseract's reading of one frame; raises subprocess.TimeoutExpired or OSError."""
+    """Tesseract's reading of one frame; raises subprocess.TimeoutExpired, CalledProcessError (a
+    non-zero exit or a signal: its empty output would read as "no text" and pass the object
+    unverified) or OSError. Its stderr is captured and dropped, never in the exception's text."""
     done = subprocess.run(["tesseract", "stdin", "stdout", "--psm", "11"], input=_png(frame),
                           capture_output=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, "tesseract")
     return done.stdout.decode("utf-8", "replace")
 
 

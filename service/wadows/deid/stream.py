@@ -35,6 +35,13 @@ from .plan import Planner
 _SPAN_MIN = 64 << 10
 
 
+def reads_whole_object(has_pixel_rule: bool, ts: UID) -> bool:
+    """The three cases that read the whole object (see above). Their work (decoding, blanking, OCR
+    verification, re-encoding) happens while the stream is produced and can still refuse or fail
+    then, so a server produces such an object before it promises any byte (retrieve/rad69.py)."""
+    return has_pixel_rule or ts.is_deflated or ts == ExplicitVRBigEndian or not ts.is_little_endian
+
+
 class DeidentifiedStream:
     """The de-identified object as Part-10 bytes; iterate once. The identifying attributes are the
     NEW values, known before the first chunk (refusals have been raised by then)."""
@@ -161,7 +168,7 @@ def open_stream(deid: Planner, src: BinaryIO, chunk_size: int = 1 << 20, spans: 
     checks.check_meta(ds)
     ts = UID(ds.file_meta.TransferSyntaxUID)
     plan = deid.plan_object(ds)  # refusals are raised here, before any byte
-    if plan.pixel_rule is not None or ts.is_deflated or ts == ExplicitVRBigEndian or not ts.is_little_endian:
+    if reads_whole_object(plan.pixel_rule is not None, ts):
         src.seek(start)
         whole = dcmread(src)
         checks.check_complete(whole)

@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
+from ..deid import DeidentificationRefused
 from ..filespan import FileSpan, materialize
 from ..security.policy import TRUSTED, Caller
 from ..store.base import Backend, StoredInstance
@@ -109,8 +110,12 @@ class ImagingDocumentSource:
         else:
             produce = lambda t: self._stream_anonymized(instance, t, deid)  # noqa: E731
         chunks = lambda: produce(target)  # noqa: E731
-        if target != instance.transfer_syntax_uid:
-            converted = self._convert_first(instance, target, requested, no_pixels, produce)
+        # Blanking, its OCR verification and whole-object rewrites run while the object is produced
+        # and may still refuse: produced before the response starts, as a conversion is, so a refusal
+        # or a failing Tesseract is this document's 0001, never a response cut short.
+        whole = resolved.new_uids is not None and resolved.new_uids.reads_whole_object
+        if target != instance.transfer_syntax_uid or whole:
+            converted = self._convert_first(instance, target, requested, no_pixels, produce, spool_stored=whole)
             if isinstance(converted, tuple):
                 return resolved.error(*converted)
             chunks = lambda: _replay(converted, self.settings.chunk_size)  # noqa: E731
@@ -125,15 +130,16 @@ class ImagingDocumentSource:
         )
 
     def _convert_first(self, instance: StoredInstance, target: str, requested: tuple[str, ...],
-                       no_pixels: bool, produce: Callable[[str], Iterator[bytes | FileSpan]]
-                       ) -> BinaryIO | _StoredLater | tuple[ErrorCode, str]:
+                       no_pixels: bool, produce: Callable[[str], Iterator[bytes | FileSpan]],
+                       spool_stored: bool = False) -> BinaryIO | _StoredLater | tuple[ErrorCode, str]:
         """Convert now, into a bounded spool (memory up to _SPOOL_IN_MEMORY, then a nameless temp
         file), so that a conversion that fails becomes this document's error before any byte of the
         response is promised; on failure the next listed syntax is tried (RAD TF-3 4.69.4.1.2:
-        the first syntax in the list that can be produced)."""
+        the first syntax in the list that can be produced). ``spool_stored``: the stored syntax is
+        produced now too (a de-identification that reads the whole object)."""
         remaining = [ts.strip() for ts in requested]
         while target is not None:
-            if target == instance.transfer_syntax_uid:
+            if target == instance.transfer_syntax_uid and not spool_stored:
                 return _StoredLater(lambda t=target: produce(t))
             spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
             try:
@@ -147,7 +153,11 @@ class ImagingDocumentSource:
             except OSError as exc:
                 spool.close()
                 return unavailable(exc)
-            except Exception as exc:  # e.g. the de-identifier refusing while writing: this document only
+            except DeidentificationRefused:  # OCR still reads identifying text, or could not run
+                spool.close()
+                return (ErrorCode.UNABLE_TO_ANONYMIZE, "This document cannot be de-identified under the server's "
+                        "profile and options (its cleaned pixel data could not be verified)")
+            except Exception as exc:  # e.g. the de-identifier failing while writing: this document only
                 spool.close()
                 log.error("conversion failed (%s)", type(exc).__name__)  # never its message
                 return (ErrorCode.PROCESSING_FAILURE, "This document could not be produced in the requested transfer syntax")

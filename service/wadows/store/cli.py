@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"index: {index_path}")
     print(f"{report.instances} instances: {report.added} added, {report.updated} updated, "
-          f"{report.removed} removed, {report.unchanged} unchanged; {len(report.errors)} files skipped")
+          f"{report.removed} removed, {report.unchanged} unchanged; {report.skipped()}")
     for path, reason in report.errors:
         print(f"  skipped {path}: {reason}")
     return 0

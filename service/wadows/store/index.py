@@ -17,12 +17,13 @@ The default rollback journal (not WAL) keeps a pre-built index usable from a rea
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
 import os
 import re
 import sqlite3
 import stat
-import struct
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,16 +34,16 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
-from ..dicom.tags import ITEM, PIXEL_TAGS, SEQUENCE_DELIMITER
-from ..dicom.vr import LONG_VR_CODES
 from ..security.uids import is_valid_uid
+from .completeness import Incomplete, check_complete
 
 # Bump when the tables or what read_header accepts change: an index is a cache, rebuilt on mismatch.
-SCHEMA_VERSION = 2  # 2: file identity (device, inode, mtime) kept per instance
+SCHEMA_VERSION = 3  # 2: file identity (device, inode, mtime) kept per instance; 3: problems of duplicates
 BUSY_TIMEOUT_S = 10.0
 
 _MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # DICOMDIR (PS3.10 §8.6)
-_HEADER_TAGS = ["SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows"]
+_HEADER_TAGS = ["SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows", "Columns",
+                "PixelDataProviderURL"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,7 +59,9 @@ CREATE TABLE IF NOT EXISTS file (
     series_uid TEXT,
     sop_class_uid TEXT,
     transfer_syntax_uid TEXT,
-    error TEXT
+    error TEXT,
+    -- Read only for files that share their SOP Instance UID with another: see _count_problems.
+    problems INTEGER
 );
 -- One row per SOP instance, derived from `file` after each scan (duplicates resolved).
 CREATE TABLE IF NOT EXISTS instance (
@@ -76,14 +79,22 @@ CREATE TABLE IF NOT EXISTS instance (
 CREATE INDEX IF NOT EXISTS instance_series ON instance (study_uid, series_uid);
 """
 
-# Of several files holding the same SOP Instance UID, the one whose relative path sorts first
-# (byte order) is served: a rule that does not depend on walk order or on which file came first.
-_DERIVE_INSTANCES = """
+# Of several files holding the same SOP Instance UID, the one with the fewest problems is served
+# (a copy that reads completely beats a damaged one), then the newest (a re-sent object replaces
+# the earlier send), then the one whose relative path sorts first (byte order): the outcome never
+# depends on walk order. _WHY says which of the three decided, for the report.
+_PREFERENCE = "coalesce(problems, 0), mtime_ns DESC, path"
+_DERIVE_INSTANCES = f"""
 INSERT INTO instance
 SELECT sop_instance_uid, study_uid, series_uid, sop_class_uid, transfer_syntax_uid, path, size, mtime_ns, dev, ino
-FROM (SELECT *, row_number() OVER (PARTITION BY sop_instance_uid ORDER BY path) AS n
+FROM (SELECT *, row_number() OVER (PARTITION BY sop_instance_uid ORDER BY {_PREFERENCE}) AS n
       FROM file WHERE error IS NULL)
 WHERE n = 1
+"""
+_DUPLICATES = """
+SELECT f.path, i.path, coalesce(f.problems, 0), coalesce(s.problems, 0), f.mtime_ns, s.mtime_ns
+FROM file f JOIN instance i USING (sop_instance_uid) JOIN file s ON s.path = i.path
+WHERE f.error IS NULL AND f.path <> i.path
 """
 
 
@@ -99,6 +110,45 @@ class IndexReport:
     unchanged: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     instances: int = 0
+
+    def skipped_by_kind(self) -> list[tuple[str, int]]:
+        """How many files were skipped for each kind of reason, most frequent first."""
+        counts: dict[str, int] = {}
+        for _, reason in self.errors:
+            counts[skip_kind(reason)] = counts.get(skip_kind(reason), 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def summary(self) -> str:
+        """One line without any path or UID, fit for a log that may follow anonymized requests:
+        "88 instances; skipped 156: 69 duplicate SOP Instance UID, 51 truncated, ..."."""
+        return f"{self.instances} instances; {self.skipped()}"
+
+    def skipped(self) -> str:
+        """"skipped 12: 4 truncated, 5 not DICOM, 3 no SOP Instance UID" (or "skipped 0")."""
+        kinds = ", ".join(f"{n} {kind}" for kind, n in self.skipped_by_kind())
+        return f"skipped {len(self.errors)}" + (f": {kinds}" if kinds else "")
+
+
+def log_report(report: IndexReport, *, names: bool) -> None:
+    """The server's log of an indexing run. Paths often carry patient names or IDs and UIDs are
+    identifiers, so they are logged only when ``names`` says no anonymized request can follow
+    (de-identification switched off); otherwise the counts, and `wadows index DIR` lists the files."""
+    log = logging.getLogger("wadows")
+    log.info("store index: %s", report.summary())
+    if not names:
+        return
+    for path, reason in report.errors:
+        if reason.startswith("duplicate SOP Instance UID"):
+            log.info("store index: %s: %s", path, reason)
+
+
+def skip_kind(reason: str) -> str:
+    """The kind of a skip reason: its words before any parenthesis, truncations taken together."""
+    if reason.startswith("truncated"):
+        return "truncated"
+    if reason.startswith("not a DICOM Part-10 file"):
+        return "not DICOM"
+    return reason.split(" (", 1)[0]
 
 
 class SkippedFile(Exception):
@@ -128,6 +178,7 @@ class _Row:
     sop_class_uid: str | None = None
     transfer_syntax_uid: str | None = None
     error: str | None = None
+    problems: int | None = None
 
 
 def cache_dir() -> Path:
@@ -177,7 +228,11 @@ def read_header(path: Path) -> Header:
             raise SkippedFile("DICOMDIR (a media directory, not an instance)")
         if ts is not None and is_valid_uid(ts):
             # First, so that a cut-off file is reported as such, not as "no Study Instance UID".
-            _check_complete(fp, size, UID(ts), ds)
+            needs_pixels = "Rows" in ds and "Columns" in ds and "PixelDataProviderURL" not in ds
+            try:
+                check_complete(fp, size, UID(ts), needs_pixels)
+            except Incomplete as exc:
+                raise SkippedFile(str(exc)) from None
         sop = _uid_value(ds.get("SOPInstanceUID"))
         if sop is None:
             raise SkippedFile("no SOP Instance UID (0008,0018)")
@@ -215,57 +270,35 @@ def _uid_value(value: object) -> str | None:
     return str(value) if isinstance(value, str) else "\\".join(map(str, value))  # VM > 1: invalid
 
 
-def _check_complete(fp, size: int, ts: UID, ds: pydicom.Dataset) -> None:
-    """Raise SkippedFile if the file ends before its last element does."""
-    if ts.is_deflated or not ts.is_transfer_syntax:
-        return  # positions in a deflated stream are not file offsets; unknown syntaxes: no claim
-    position = fp.tell()
-    if position > size:
-        raise SkippedFile("truncated (file ends inside an element)")
-    head = fp.read(12)
-    endian = "<" if ts.is_little_endian else ">"
-    if len(head) < 8:
-        if "Rows" in ds or ts.is_compressed or _is_image_storage(ds):
-            raise SkippedFile("truncated (no Pixel Data element)")
-        return
-    group, element = struct.unpack(endian + "HH", head[:4])
-    if (group << 16 | element) not in PIXEL_TAGS:
-        return
-    if ts.is_implicit_VR:
-        header, length_format = 8, "L"  # tag, 32-bit length
-    elif head[4:6] in LONG_VR_CODES:
-        header, length_format = 12, "L"  # tag, VR, 2 reserved bytes, 32-bit length
-    else:
-        header, length_format = 8, "H"  # tag, VR, 16-bit length
-    if len(head) < header:
-        raise SkippedFile("truncated (inside the Pixel Data element header)")
-    field_size = struct.calcsize(endian + length_format)
-    (length,) = struct.unpack(endian + length_format, head[header - field_size:header])
-    if length != 0xFFFFFFFF:
-        if position + header + length > size:
-            raise SkippedFile("truncated (Pixel Data shorter than its length)")
-        return
-    # Encapsulated (PS3.5 A.4): walk the item headers to the Sequence Delimitation Item.
-    offset = position + header
-    while True:
-        fp.seek(offset)
-        item = fp.read(8)
-        if len(item) < 8:
-            raise SkippedFile("truncated (encapsulated Pixel Data not terminated)")
-        tag_group, tag_element, item_length = struct.unpack("<HHL", item)
-        tag = tag_group << 16 | tag_element
-        if tag == SEQUENCE_DELIMITER:
-            return
-        if tag != ITEM or item_length == 0xFFFFFFFF:
-            raise SkippedFile("damaged encapsulated Pixel Data")
-        offset += 8 + item_length
-        if offset > size:
-            raise SkippedFile("truncated (encapsulated Pixel Data fragment)")
+def _count_problems(path: Path) -> int:
+    """How badly a readable file reads in full: elements whose value does not decode, and standard
+    elements whose value is invalid for its VR (PS3.5 §6.2).
 
+    Only computed for files that share a SOP Instance UID with another (a full parse costs
+    milliseconds, the index's header read a fraction of one), to choose the copy served: a damaged
+    copy (e.g. pydicom's badVR.dcm beside rtdose.dcm) has more problems than the sound one.
+    """
+    from pydicom import config as pydicom_config
+    from pydicom.valuerep import validate_value
 
-def _is_image_storage(ds: pydicom.Dataset) -> bool:
-    sop_class = _uid_value(ds.get("SOPClassUID"))
-    return bool(sop_class) and UID(sop_class).name.endswith("Image Storage")
+    problems = 0
+    with warnings.catch_warnings():
+        # Only failures are counted, not warnings: whether pydicom warns depends on its
+        # process-wide validation mode, which `wadows serve` and `wadows index` set differently.
+        warnings.simplefilter("ignore")
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            elements = list(ds.iterall())
+        except Exception:  # read fine for the index, not in full: the worst copy
+            return 1 << 30
+        for elem in elements:
+            try:
+                value = elem.value
+                if not elem.tag.is_private and isinstance(value, (str, bytes)):
+                    validate_value(elem.VR, value, pydicom_config.RAISE)
+            except Exception:  # pydicom raises many types on a malformed value
+                problems += 1
+    return problems
 
 
 def _walk(root: Path, errors: list[tuple[str, str]]) -> Iterator[tuple[str, os.stat_result]]:
@@ -350,15 +383,16 @@ def build_index(root: Path, db_path: Path | None = None, *, progress: bool = Fal
         to_read = [p for p, st in seen.items() if known.get(p) != _identity(st)]
         gone = [p for p in known if p not in seen]
         rows = [_read_row(root, p, seen[p]) for p in _progress(to_read, progress)]
+        rows, assessed = _assess_duplicates(db, root, rows, set(gone), fresh=not same_root)
 
-        if rows or gone or not same_root:
+        if rows or gone or assessed or not same_root:
             db.execute("BEGIN IMMEDIATE")
             try:
                 if not same_root:
                     db.execute("DELETE FROM file")
                 db.executemany("DELETE FROM file WHERE path = ?", ((p,) for p in gone))
-                db.executemany("INSERT OR REPLACE INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               (_astuple(r) for r in rows))
+                db.executemany(_INSERT_FILE, (_astuple(r) for r in rows))
+                db.executemany("UPDATE file SET problems = ? WHERE path = ?", assessed)
                 db.execute("DELETE FROM instance")
                 db.execute(_DERIVE_INSTANCES)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('root', ?)", (os.fsdecode(root),))
@@ -386,11 +420,12 @@ def reindex_file(root: Path, db_path: Path, rel: str) -> None:
         row = None
     db = _connect(db_path)
     try:
+        rows, assessed = _assess_duplicates(db, root, [row] if row is not None else [], {rel}, fresh=False)
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("DELETE FROM file WHERE path = ?", (rel,))
-            if row is not None:
-                db.execute("INSERT INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _astuple(row))
+            db.executemany(_INSERT_FILE, (_astuple(r) for r in rows))
+            db.executemany("UPDATE file SET problems = ? WHERE path = ?", assessed)
             db.execute("DELETE FROM instance")
             db.execute(_DERIVE_INSTANCES)
             db.execute("COMMIT")
@@ -413,9 +448,43 @@ def _read_row(root: Path, rel: str, st: os.stat_result) -> _Row:
                 h.transfer_syntax_uid)
 
 
+_INSERT_FILE = "INSERT OR REPLACE INTO file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
 def _astuple(r: _Row) -> tuple:
     return (r.path, r.size, r.mtime_ns, r.dev, r.ino, r.sop_instance_uid, r.study_uid, r.series_uid,
-            r.sop_class_uid, r.transfer_syntax_uid, r.error)
+            r.sop_class_uid, r.transfer_syntax_uid, r.error, r.problems)
+
+
+def _assess_duplicates(db: sqlite3.Connection, root: Path, rows: list[_Row], gone: set[str], *,
+                       fresh: bool) -> tuple[list[_Row], list[tuple[int, str]]]:
+    """Count the problems of every servable file that shares its SOP Instance UID with another and
+    has not been assessed yet: the new rows come back with theirs, already indexed files as
+    (problems, path) updates. Runs before the write transaction, like every read of the store."""
+    known = {} if fresh else {
+        path: (uid, problems) for path, uid, problems in
+        db.execute("SELECT path, sop_instance_uid, problems FROM file WHERE error IS NULL")
+    }
+    new = {r.path: r for r in rows}
+    for path in gone | new.keys():
+        known.pop(path, None)
+    for r in rows:
+        if r.error is None:
+            known[r.path] = (r.sop_instance_uid, None)
+    by_uid: dict[str, list[str]] = {}
+    for path, (uid, _) in known.items():
+        by_uid.setdefault(uid, []).append(path)
+    assessed: list[tuple[int, str]] = []
+    for paths in by_uid.values():
+        for path in paths if len(paths) > 1 else ():
+            if known[path][1] is not None:
+                continue
+            problems = _count_problems(root / path)
+            if path in new:
+                new[path] = dataclasses.replace(new[path], problems=problems)
+            else:
+                assessed.append((problems, path))
+    return list(new.values()), assessed
 
 
 def _progress(items: list[str], enabled: bool):
@@ -440,12 +509,22 @@ def _report(db: sqlite3.Connection, before: dict[str, str], reread: set[str],
     report.removed = sum(1 for path in before if path not in after)
     errors = list(walk_errors)
     errors += db.execute("SELECT path, error FROM file WHERE error IS NOT NULL").fetchall()
-    errors += db.execute(
-        "SELECT f.path, 'duplicate SOP Instance UID (the file served is ' || i.path || ')' "
-        "FROM file f JOIN instance i USING (sop_instance_uid) WHERE f.error IS NULL AND f.path <> i.path"
-    ).fetchall()
+    for path, kept, problems, kept_problems, mtime_ns, kept_mtime_ns in db.execute(_DUPLICATES):
+        errors.append((path, f"duplicate SOP Instance UID (the file served is {kept}: "
+                             f"{_why_kept(problems, kept_problems, mtime_ns, kept_mtime_ns)})"))
     report.errors = sorted(errors)
     return report
+
+
+def _why_kept(problems: int, kept_problems: int, mtime_ns: int, kept_mtime_ns: int) -> str:
+    """Which step of _PREFERENCE chose the served copy over this one."""
+    if kept_problems < problems:
+        if problems >= 1 << 30:
+            return "it reads in full, this one does not"
+        return f"it reads with fewer problems, {kept_problems} against {problems}"
+    if kept_mtime_ns > mtime_ns:
+        return "it is newer"
+    return "same problems and time, its path sorts first"
 
 
 def connect_readonly(db_path: Path) -> sqlite3.Connection:
