@@ -71,23 +71,26 @@ def test_answers_are_pydicoms_values(store, source, name):
     ds = header(store, name)
     plain = [e for e in ds if e.VR in ("CS", "LO", "SH", "DA", "TM", "UI", "IS", "DS", "US", "UL", "SS")
              and e.keyword and not e.tag.is_private and e.VM == 1 and str(e.value).strip()]
-    xpaths = [f"string(/NativeDicomModel/DicomAttribute[@keyword='{e.keyword}']/Value[@number=1])" for e in plain]
-    xpaths += ["count(/NativeDicomModel/DicomAttribute)", "//DicomAttribute[@keyword='PatientName']/PersonName"
-               "/Alphabetic/FamilyName/text()"]
-    result = ask(source, [doc(ds)], xpaths[:32])
-    assert result.status.endswith("Success") and not result.errors, result.errors
-    (got,) = result.documents
-    assert got.document_unique_id == ds.SOPInstanceUID and len(got.answers) == len(xpaths[:32])
-    for element, answer in zip(plain[:30], got.answers):
-        value = element.value
-        expected = str(value).strip() if element.VR not in ("US", "UL", "SS") else str(int(value))
-        assert text(answer) == [expected], element.keyword
-    top_level = {e.tag for e in ds if e.tag.element != 0 and e.tag.group != 2}
-    if len(xpaths) <= 32:
-        assert got.answers[-2] == [str(len(top_level | ({0x7FE00010} if "PixelData" in pydicom.dcmread(
-            store[0] / name) else set())))]
-        family = ds.PatientName.family_name if "PatientName" in ds and ds.PatientName else None
-        assert got.answers[-1] == ([family] if family else [])
+    assert len(plain) >= 5
+    for start in range(0, len(plain), 30):  # 32 expressions per request at most (XPathLimits)
+        batch = plain[start:start + 30]
+        xpaths = [f"string(/NativeDicomModel/DicomAttribute[@keyword='{e.keyword}']/Value[@number=1])" for e in batch]
+        result = ask(source, [doc(ds)], xpaths)
+        assert result.status.endswith(":Success") and not result.errors, result.errors
+        (got,) = result.documents
+        assert got.document_unique_id == ds.SOPInstanceUID and len(got.answers) == len(batch)
+        for element, answer in zip(batch, got.answers):
+            expected = str(element.value).strip() if element.VR not in ("US", "UL", "SS") else str(int(element.value))
+            assert text(answer) == [expected], element.keyword
+    # Everything up to the pixel data, and the pixel data element (what follows it is not read:
+    # Data Set Trailing Padding in CT_small and MR_small).
+    whole = pydicom.dcmread(store[0] / name)
+    top_level = {e.tag for e in ds if e.tag.element != 0} | ({0x7FE00010} & set(whole.keys()))
+    (got,) = ask(source, [doc(ds)], ["count(/NativeDicomModel/DicomAttribute)", "//DicomAttribute[@keyword="
+                                     "'PatientName']/PersonName/Alphabetic/FamilyName/text()"]).documents
+    assert got.answers[0] == [str(len(top_level))]
+    family = ds.PatientName.family_name if "PatientName" in ds and ds.PatientName else None
+    assert got.answers[1] == ([family] if family else [])
 
 
 def test_each_result_kind(store, source):

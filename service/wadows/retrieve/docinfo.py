@@ -11,7 +11,9 @@ Only the header is read, never the pixel data: §6.4.3 defines the XML "of the n
 the store's header read stops before it (store/header.py), keeping a Pixel Data element the object
 has as an empty marker. That marker is written as a BulkData reference (``bulkdata/7FE00010``), like
 any other bulk value of the Native DICOM writer, so ``//DicomAttribute[@keyword='PixelData']``
-still tells an image from an SR.
+still tells an image from an SR. Elements stored after the pixel data (Data Set Trailing Padding,
+private groups above 7FE0) are not read, so not in the answer; RAD-69's de-identified objects drop
+them too (deid/stream.py).
 
 With Anonymize (PS3.18 §8.1.7: "information extracted from them in the response shall be
 anonymized"), the XML is built from the de-identified header only, by the same de-identifier
