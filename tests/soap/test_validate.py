@@ -380,14 +380,17 @@ def test_rendered_and_information_responses_validate():
         f'<wado:RetrieveImagingDocumentSetInformationResponse {NS}>'
         '<rs:RegistryResponse status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/>'
         "<wado:DocumentInformationResponse><ihe:DocumentUniqueId>1.2.3.4</ihe:DocumentUniqueId>"
-        "<wado:XPathResponseList><wado:XPathResponse><wado:Item>CT</wado:Item></wado:XPathResponse><wado:XPathResponse/>"
+        "<wado:XPathResponseList><wado:XPathResponse><wado:Item><wado:Text>CT</wado:Text></wado:Item></wado:XPathResponse>"
+        "<wado:XPathResponse/>"
         '<wado:XPathResponse><wado:Item><DicomAttribute xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM" '
         'tag="00080060" vr="CS" keyword="Modality"><Value number="1">CT</Value></DicomAttribute></wado:Item>'
-        "<wado:Item>MR</wado:Item></wado:XPathResponse>"
+        "<wado:Item><wado:Text>MR</wado:Text></wado:Item></wado:XPathResponse>"
         "</wado:XPathResponseList></wado:DocumentInformationResponse></wado:RetrieveImagingDocumentSetInformationResponse>")
     validate_element(info_response)
-    # An Item holds one Native DICOM element at most, of that namespace only.
-    for bad in ('<wado:Item {ns}><a xmlns="urn:other"/></wado:Item>',
+    # An Item holds one Text or one Native DICOM element, of that namespace only; never bare text.
+    for bad in ('<wado:Item {ns}><a xmlns="urn:other"/></wado:Item>', '<wado:Item {ns}>CT</wado:Item>',
+                '<wado:Item {ns}><wado:Text>CT</wado:Text><Value xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM"/>'
+                '</wado:Item>', '<wado:Item {ns}/>',
                 '<wado:Item {ns}><Value xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM"/>'
                 '<Value xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM"/></wado:Item>'):
         copy = etree.fromstring(etree.tostring(info_response))

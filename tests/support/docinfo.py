@@ -17,6 +17,7 @@ NS = {
 }
 ACTION = "urn:wado:2011:RetrieveImagingDocumentSetInformation"
 RESPONSE_ACTION = ACTION + "Response"
+TEXT = "{urn:dicom:wado:ws:2011}Text"
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,10 @@ class Answer:
 
     def texts(self, position: int) -> list[str]:
         """The text items of the answer to expression ``position`` (1-based)."""
-        return [item.text or "" for item in self.responses[position - 1] if len(item) == 0]
+        return [item[0].text or "" for item in self.responses[position - 1] if item[0].tag == TEXT]
 
     def elements(self, position: int) -> list[etree._Element]:
-        return [item[0] for item in self.responses[position - 1] if len(item)]
+        return [item[0] for item in self.responses[position - 1] if item[0].tag != TEXT]
 
 
 @dataclass
@@ -112,5 +113,10 @@ class Response:
         return out
 
 
-def parse_response(body: bytes) -> Response:
-    return Response(etree.fromstring(body))
+def parse_response(content_type: str, body: bytes) -> Response:
+    """Plain SOAP or MTOM (the server answers MTOM; this operation has no parts besides the envelope)."""
+    from .rad69 import parse_response as parse_mime
+
+    parsed = parse_mime(content_type, body)
+    assert not parsed.parts, "RetrieveImagingDocumentSetInformation answers in the envelope alone"
+    return Response(parsed.envelope)

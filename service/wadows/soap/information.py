@@ -4,8 +4,8 @@ spyne model mapped to the typed request, and its response body.
 Both follow our schema (wsdl/schema/DICOM/dicom.wado.ws.2011.xsd, where no public one exists): one
 wado:DocumentInformationResponse per answered document, in request order, holding one
 wado:XPathResponse per expression of the request, in its order; each XPathResponse holds one
-wado:Item per result item, either text or one Native DICOM Model element (its namespace declared on
-it). The operation has no MTOM parts: everything is in the envelope.
+wado:Item per result item, holding either a wado:Text or one Native DICOM Model element (its
+namespace declared on it). The operation has no MTOM parts: everything is in the envelope.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def information_response(result: InformationResult) -> tuple[etree._Element, lis
             for item in answer:
                 holder = etree.SubElement(xr, q(WADO, "Item"))
                 if isinstance(item, str):
-                    holder.text = item
+                    etree.SubElement(holder, q(WADO, "Text")).text = item
                 else:
                     holder.append(item)  # a copy made by xpath.evaluate, in the NativeDICOM namespace
     return root, []
