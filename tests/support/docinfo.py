@@ -9,6 +9,8 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from . import rad69
+
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 NATIVE = "http://dicom.nema.org/PS3.19/models/NativeDICOM"
 NS = {
@@ -21,23 +23,17 @@ TEXT = "{urn:dicom:wado:ws:2011}Text"
 
 
 @dataclass(frozen=True)
-class Doc:
-    study: str
-    series: str
-    sop: str
-    repository: str
-    anonymize: str | None = None
+class Doc(rad69.Doc):
+    """A RAD-69 document key plus this operation's own parameters."""
+
     frame: str | None = None
     home: str | None = None
 
 
 def request_xml(docs: Sequence[Doc], xpaths: Sequence[str], *, action: str | None = ACTION,
                 anonymize: str | None = None) -> bytes:
-    studies: dict[str, dict[str, list[Doc]]] = {}
-    for d in docs:
-        studies.setdefault(d.study, {}).setdefault(d.series, []).append(d)
     body = []
-    for study, series in studies.items():
+    for study, series in rad69.by_study_and_series(docs).items():
         body.append(f'<wado:StudyRequest studyInstanceUID="{study}">')
         for s, ds in series.items():
             body.append(f'<wado:SeriesRequest seriesInstanceUID="{s}">')
@@ -115,8 +111,6 @@ class Response:
 
 def parse_response(content_type: str, body: bytes) -> Response:
     """Plain SOAP or MTOM (the server answers MTOM; this operation has no parts besides the envelope)."""
-    from .rad69 import parse_response as parse_mime
-
-    parsed = parse_mime(content_type, body)
+    parsed = rad69.parse_response(content_type, body)
     assert not parsed.parts, "RetrieveImagingDocumentSetInformation answers in the envelope alone"
     return Response(parsed.envelope)

@@ -14,9 +14,9 @@ from lxml import etree
 from spyne import ComplexModel, Unicode, XmlAttribute
 
 from ..retrieve.docinfo import InformationDocument, InformationRequest, InformationResult
-from ..retrieve.model import DocumentRequest
 from .mtom import Attachment
 from .ns import IHE, RS, WADO, q
+from .requests import document_requests
 from .responses import registry_response
 
 _NSMAP = {"wado": WADO, "ihe": IHE, "rs": RS}
@@ -68,23 +68,8 @@ class RetrieveImagingDocumentSetInformationRequest(ComplexModel):
     ]
 
 
-def _text(value: str | None) -> str:
-    return (value or "").strip()
-
-
 def to_information_request(req: RetrieveImagingDocumentSetInformationRequest) -> InformationRequest:
-    docs = []
-    for study in req.StudyRequest or ():
-        for series in study.SeriesRequest or ():
-            for d in series.DocumentRequest or ():
-                docs.append(InformationDocument(DocumentRequest(
-                    study_uid=_text(study.studyInstanceUID),
-                    series_uid=_text(series.seriesInstanceUID),
-                    repository_unique_id=_text(d.RepositoryUniqueId),
-                    document_unique_id=_text(d.DocumentUniqueId),
-                    home_community_id=_text(d.HomeCommunityId) or None,
-                    anonymize=d.Anonymize,
-                ), d.FrameNumber))
+    docs = [InformationDocument(doc, model.FrameNumber) for doc, model in document_requests(req.StudyRequest)]
     # An expression is kept as written: spaces inside a literal are part of it.
     xpaths = tuple(x or "" for x in (req.XPathList.XPath or ())) if req.XPathList is not None else ()
     return InformationRequest(documents=tuple(docs), xpaths=xpaths, anonymize=req.Anonymize)
