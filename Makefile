@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 # Debian packages the tests and benches use; installed only when missing and we are root.
 APT_PACKAGES ?= dicom3tools dcmtk jing trang tesseract-ocr libgdcm-tools nginx-light jaxws default-jdk-headless gsoap libgsoap-dev \
-                orthanc orthanc-dicomweb docker-compose openssl wrk fonts-dejavu-core
+                orthanc orthanc-dicomweb docker-compose openssl wrk fonts-dejavu-core rsyslog rsyslog-gnutls
 
 .PHONY: run test bench venv sysdeps clean
 

@@ -133,6 +133,7 @@ def run_load(wrk: str, port: int, pid: int, script: Path, clients: int, seconds:
             "rps": stats["requests"] / (stats["duration_us"] / 1e6), "p50": stats["p50_us"] / 1e6,
             "p99": stats["p99_us"] / 1e6, "max": stats["max_us"] / 1e6,
             "errors": stats["failed"] + stats["socket_errors"], "rss": sampler.peak,
+            "rss_by_process": sorted(sampler.peaks.values(), reverse=True),
             "health": probe.latencies, "health_failures": probe.failures}
 
 
@@ -141,6 +142,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="a few seconds on a 40-instance study")
     ap.add_argument("--duration", type=float, default=None, help="seconds per client count (default 60; quick 3)")
     ap.add_argument("--clients", type=int, nargs="+", default=[32, 128])
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 0],
+                    help="[server] workers for each run (0: one per core, the default)")
     args = ap.parse_args()
     seconds = args.duration or (3.0 if args.quick else 60.0)
     n_inst = 40 if args.quick else 200
@@ -154,34 +157,43 @@ def main() -> int:
     print(f"generating data in {work} ...", file=sys.stderr)
     ct = generate_ct_study(work / "store" / "ct", n_instances=n_inst)
     rows = []
+    idle_rss = {}
     proc = None
+    repo = load_config(None).source.repository_unique_id
+    metas = [pydicom.dcmread(p, stop_before_pixels=True) for p in ct]
+    docs = [Doc(m.StudyInstanceUID, m.SeriesInstanceUID, m.SOPInstanceUID, repo) for m in metas]
+    script = work / "mix.lua"
+    script.write_text(lua_script(docs, metas[0].file_meta.TransferSyntaxUID))
     try:
-        proc, port = start_wadows(work / "store", work)
-        repo = load_config(None).source.repository_unique_id
-        metas = [pydicom.dcmread(p, stop_before_pixels=True) for p in ct]
-        docs = [Doc(m.StudyInstanceUID, m.SeriesInstanceUID, m.SOPInstanceUID, repo) for m in metas]
-        script = work / "mix.lua"
-        script.write_text(lua_script(docs, metas[0].file_meta.TransferSyntaxUID))
-        idle_rss = psutil.Process(proc.pid).memory_info().rss
-        for clients in args.clients:
-            print(f"{clients} clients for {seconds:g} s ...", file=sys.stderr)
-            rows.append(run_load(wrk, port, proc.pid, script, clients, seconds))
+        for workers in args.workers:
+            count = workers or os.cpu_count() or 1
+            proc, port = start_wadows(work / "store", work, workers)
+            idle_rss[count] = max(p.memory_info().rss for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()])
+            for clients in args.clients:
+                print(f"{count} worker(s), {clients} clients for {seconds:g} s ...", file=sys.stderr)
+                rows.append({"workers": count, **run_load(wrk, port, proc.pid, script, clients, seconds)})
+            proc.terminate()
+            proc.wait(timeout=60)
+            proc = None
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=60)
         shutil.rmtree(work, ignore_errors=True)
 
-    head = ("clients", "requests/s", "p50", "p99", "max", "errors", "peak RSS", "/healthz p50 / p99 / max")
+    head = ("workers", "clients", "requests/s", "p50", "p99", "max", "errors", "peak RSS per process",
+            "/healthz p50 / p99 / max")
     table = [head]
     for r in rows:
         h = r["health"]
         health = (f"{percentile(h, 50) * 1000:,.0f} / {percentile(h, 99) * 1000:,.0f} / "
                   f"{max(h, default=float('nan')) * 1000:,.0f} ms" + (f", {r['health_failures']} failed"
                                                                       if r["health_failures"] else ""))
-        table.append((str(r["clients"]), f"{r['rps']:,.1f}", f"{r['p50'] * 1000:,.0f} ms",
+        # Largest first; with several workers the last (smallest) is the parent, which serves nothing.
+        rss = " / ".join(f"{v / 2**20:,.0f}" for v in r["rss_by_process"]) + " MB"
+        table.append((str(r["workers"]), str(r["clients"]), f"{r['rps']:,.1f}", f"{r['p50'] * 1000:,.0f} ms",
                       f"{r['p99'] * 1000:,.0f} ms", f"{r['max'] * 1000:,.0f} ms",
-                      f"{r['errors']} of {r['requests']}", f"{r['rss'] / 2**20:,.0f} MB", health))
+                      f"{r['errors']} of {r['requests']}", rss, health))
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
     print(line(head))
@@ -189,7 +201,8 @@ def main() -> int:
     for row in table[1:]:
         print(line(row))
     print(f"\nW3 mix (quarter each: 1 doc, 1 doc + Anonymize, 20 docs, 20 docs + Anonymize) over a {n_inst}-instance "
-          f"CT study, {seconds:g} s per row, wrk -t2; idle RSS {idle_rss / 2**20:,.0f} MB; {os.cpu_count()} CPUs, "
+          f"CT study, {seconds:g} s per row, wrk -t2; idle RSS of a serving process "
+          f"{', '.join(f'{v / 2**20:,.0f} MB ({n} workers)' for n, v in idle_rss.items())}; {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}, loopback")
     return 0
 

@@ -33,18 +33,30 @@ from wadows.samples import generate_ct_study, generate_large_multiframe  # noqa:
 
 
 class RssSampler(threading.Thread):
+    """Peak RSS of the server and of each of its worker processes ([server] workers): ``peak`` is the
+    largest single process, the figure a per-process memory bound is about; ``peaks`` has them all."""
+
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
-        self.peak = 0
+        self.peaks: dict[int, int] = {}
         self.stop = threading.Event()
+
+    @property
+    def peak(self) -> int:
+        return max(self.peaks.values(), default=0)
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                self.peak = max(self.peak, self.proc.memory_info().rss)
+                procs = [self.proc, *self.proc.children()]
             except psutil.Error:
                 return
+            for p in procs:
+                try:
+                    self.peaks[p.pid] = max(self.peaks.get(p.pid, 0), p.memory_info().rss)
+                except psutil.Error:
+                    pass
             time.sleep(0.01)
 
 
@@ -74,12 +86,14 @@ def get(conn: http.client.HTTPConnection, path: str) -> int:
     return drain(resp)
 
 
-def start_wadows(store: Path, work: Path) -> tuple[subprocess.Popen, int]:
+def start_wadows(store: Path, work: Path, workers: int | None = None) -> tuple[subprocess.Popen, int]:
+    """``workers``: [server] workers (None: the default, one per core)."""
     port = free_port()
     cfg = work / "bench.toml"
     # Unauthenticated requests trusted: plain rows measure retrieval; Anonymize rows ask for it per request.
     cfg.write_text("[log]\naccess_log = false\nlevel = \"WARNING\"\n[auth]\nanonymous = \"identified\"\n"
-                   f"[deid]\nkey_file = \"{work / 'deid.key'}\"\n")
+                   f"[deid]\nkey_file = \"{work / 'deid.key'}\"\n"
+                   + (f"[server]\nworkers = {workers}\n" if workers is not None else ""))
     proc = subprocess.Popen([str(Path(sys.executable).parent / "wadows"), "serve", "--store", str(store), "--port", str(port),
                              "--index", str(work / "index.sqlite"), "--config", str(cfg)],
                             stdout=subprocess.DEVNULL, stderr=(work / "wadows.log").open("wb"))

@@ -39,6 +39,8 @@ def big(tmp_path_factory):
 
 
 def _config(**server) -> str:
+    # One process: limits, threads and timeouts are per worker process (tests/test_workers.py has several).
+    server.setdefault("workers", 1)
     lines = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in server.items())
     return f'[auth]\nanonymous = "identified"\n[server]\n{lines}'
 

@@ -21,13 +21,14 @@ LAYERS: list[set[str]] = [
     {"implementation", "filespan", "memory", "ttlcache", "codeclock"},
     {"dicom", "samples"},  # the DICOM ground floor (it names wadows in File Meta: implementation.py)
     {"config"},
-    {"security", "deid"},
+    {"security", "deid", "audit"},
     {"store"},
     {"retrieve", "render"},
     {"soap"},
     {"app", "sendfile"},
     {"connections", "wiring"},
     {"server", "shutdown"},
+    {"workers"},  # the parent process: forks and supervises servers
     {"cli"},
     {"__main__"},
 ]

@@ -5,38 +5,20 @@ from __future__ import annotations
 
 import http.client
 import signal
-import socket
 import time
 from urllib.parse import urlsplit
 
-import pydicom
 import pytest
 
-from support.process import served
-from support.rad69 import Doc, parse_response, request_xml
-from wadows.config import load_config
-from wadows.samples import generate_large_multiframe
+from support.process import large_object_store, refused, served
+from support.rad69 import parse_response
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def big_store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("big-store")
-    path = generate_large_multiframe(root / "big.dcm", 64 << 20)
-    meta = pydicom.dcmread(path, stop_before_pixels=True)
-    doc = Doc(meta.StudyInstanceUID, meta.SeriesInstanceUID, meta.SOPInstanceUID,
-              load_config(None).source.repository_unique_id)
-    return root, path, request_xml([doc], [meta.file_meta.TransferSyntaxUID])
-
-
-def _refused(url: str) -> bool:
-    u = urlsplit(url)
-    try:
-        socket.create_connection((u.hostname, u.port), timeout=1).close()
-    except OSError:
-        return True
-    return False
+    return large_object_store(tmp_path_factory.mktemp("big-store"), 64 << 20)
 
 
 def _wait_exit(proc, timeout: float) -> int | None:
@@ -70,18 +52,18 @@ def test_an_idle_server_stops_at_once(big_store, tmp_path):
         proc.proc.send_signal(signal.SIGTERM)
         assert _wait_exit(proc.proc, 10) == 0
         assert time.monotonic() - started < 5
-        assert _refused(proc.url)
+        assert refused(proc.url)
         idle.close()
 
 
-def test_a_transfer_in_progress_finishes_whole_while_new_connections_are_refused(big_store, tmp_path):
+def test_a_transfer_in_progress_finishes_whole_while_new_connections_arerefused(big_store, tmp_path):
     root, path, body = big_store
     with served(root, tmp_path, CONFIG.format(grace=30.0)) as proc:
         conn, resp = _start_slow_download(proc.url, body)
         received = bytearray(resp.read(1 << 20))
         proc.proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 5
-        while not _refused(proc.url):
+        while not refused(proc.url):
             assert time.monotonic() < deadline, "still accepting connections after SIGTERM"
             received += resp.read(256 << 10)
             time.sleep(0.02)

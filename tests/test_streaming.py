@@ -33,7 +33,8 @@ def test_large_object_streams_with_bounded_server_rss(tmp_path):
     big = generate_large_multiframe(store / "big.dcm", SIZE)
     port = free_port()
     config = tmp_path / "wadows.toml"
-    config.write_text('[auth]\nanonymous = "identified"\n')  # the object must come back untouched
+    # The object must come back untouched; one process, so its RSS is the serving process's.
+    config.write_text('[auth]\nanonymous = "identified"\n[server]\nworkers = 1\n')
     proc = subprocess.Popen([str(Path(sys.executable).parent / "wadows"), "serve", "--store", str(store), "--port", str(port),
                              "--index", str(tmp_path / "index.sqlite"), "--config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -19,10 +20,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import filespan
+from .audit import DISABLED, AuditTrail, TransferredInstance
 from .config import Config
 from .memory import release_free_memory
 from .retrieve.errors import ErrorCode
-from .retrieve.model import RegistryError, RetrieveResult
+from .retrieve.model import DocumentResult, RegistryError, RetrieveResult
 from .retrieve.rad69 import ImagingDocumentSource
 from .security.auth import AuthenticationFailed, Authenticator
 from .soap import envelope, faults, mtom, wsa, wsse
@@ -59,16 +61,21 @@ class _Exchange:
     caller: str | None = None  # the configured caller name; never the name a failed attempt gave
     anonymized: bool = False
     remote: str | None = None  # the client's address (the proxy's, unless [server] trusted_proxy is set)
+    transferred: list[TransferredInstance] = field(default_factory=list)  # for the audit trail only
 
 
 class WadoWsApp:
-    def __init__(self, config: Config, backend: Backend, source: ImagingDocumentSource) -> None:
+    def __init__(self, config: Config, backend: Backend, source: ImagingDocumentSource,
+                 audit: AuditTrail = DISABLED) -> None:
         self.config = config
+        self.audit = audit
         self._parse_limits = envelope.ParseLimits(max_documents=config.server.max_documents)
         self.backend = backend
         self.source = source
         self.authenticator = Authenticator(config.auth)
         self._wsdl_cache: bytes | None = None
+        # Worker processes serving the listening socket (workers.py sets it before forking).
+        self.workers = 1
 
     # -- routing ---------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -128,7 +135,9 @@ class WadoWsApp:
         if not self._may_see_locations(environ):
             # Where the store lives (a path, an archive URL) helps an attacker, not a load balancer.
             backend = {k: v for k, v in backend.items() if k not in _LOCATION_KEYS}
-        body = json.dumps({"status": "ok", "backend": backend, "verify_pixels": self._verify_pixels()}).encode()
+        body = json.dumps({"status": "ok", "backend": backend, "verify_pixels": self._verify_pixels(),
+                           "process": {"pid": os.getpid(), "workers": self.workers},
+                           "audit": self.audit.health()}).encode()
         return self._static(start_response, body, "application/json")
 
     def _may_see_locations(self, environ: dict) -> bool:
@@ -208,6 +217,8 @@ class WadoWsApp:
             wsa.check_must_understand(env.headers, UNDERSTOOD_HEADERS)
             caller = self.authenticator.authenticate(environ.get("HTTP_AUTHORIZATION"), wsse.read(env.headers))
             ex.caller = caller.name
+            if caller.name is not None:
+                self.audit.authenticated(caller.name, ex.remote)
             op = operation_for(env.body)
             ex.operation = op.request.rpartition("}")[2]
             wsa.check_action(addr, set(op.actions), http_action)
@@ -219,6 +230,9 @@ class WadoWsApp:
                 raise faults.sender(f"The request does not match the schema: {exc}") from None
             result = op.handle(self.source, dispatch(env.body), caller)
         except AuthenticationFailed as exc:
+            self.audit.authentication_failed(exc.user, ex.remote, exc.reason)
+            if exc.alert:
+                self.audit.security_alert(exc.alert, user=exc.user, address=ex.remote)
             # RFC 9110 §11.6.1: a 401 must carry the challenge; a failed token alone is a plain Sender fault.
             status = "401 Unauthorized" if exc.challenge else None
             headers = [("WWW-Authenticate", f'Basic realm="{self.authenticator.realm}", charset="UTF-8"')] \
@@ -229,6 +243,8 @@ class WadoWsApp:
             return self._fault(start_response, faults.sender(exc.reason, (WSSE, exc.subcode), http_status=status),
                                ex, addr.message_id, headers)
         except SoapFault as fault:
+            if fault.alert:
+                self.audit.security_alert(fault.alert, user=ex.caller, address=ex.remote)
             ex.fault = fault.code
             return self._fault(start_response, fault, ex, addr.message_id)
         return self._respond(start_response, op, result, addr.message_id, ex,
@@ -248,6 +264,8 @@ class WadoWsApp:
         ex.anonymized = result.anonymized
         ex.documents_returned = len(result.documents)
         ex.documents_requested = len(result.documents) + len(result.errors)
+        if self.audit.enabled:
+            ex.transferred = [_transferred(d) for d in result.documents if d.provenance is not None]
         start_response("200 OK", [("Content-Type", ctype)])
         return self._logged(chunks, ex)
 
@@ -289,6 +307,9 @@ class WadoWsApp:
         finally:
             if sent >= _TRIM_AFTER_BYTES:
                 release_free_memory()
+            if ex.transferred:  # after the last byte went out (or did not): PS3.15 A.5.3.7
+                self.audit.transferred(ex.transferred, user=ex.caller, address=ex.remote,
+                                       complete=outcome == "complete")
             if self.config.log.access_log:
                 access_log.info(json.dumps({
                     "remote": ex.remote, "caller": ex.caller, "anonymized": ex.anonymized,
@@ -297,6 +318,13 @@ class WadoWsApp:
                     "documents_returned": ex.documents_returned, "bytes": sent, "outcome": outcome,
                     "ms": round((time.monotonic() - ex.started) * 1000, 1),
                 }))
+
+
+def _transferred(doc: DocumentResult) -> TransferredInstance:
+    p = doc.provenance
+    assert p is not None
+    return TransferredInstance(p.study_uid, p.sop_class_uid, p.sop_instance_uid, p.patient_id, p.patient_name,
+                               p.anonymized_study_uid, doc.document_unique_id if p.anonymized_study_uid else "")
 
 
 def _content_type(environ: dict) -> str:

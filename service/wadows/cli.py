@@ -11,7 +11,7 @@ from .config import ConfigError, default_config_text
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import make_server
+    from .server import audit_start, audit_stop, make_server
     from .shutdown import run_until_stopped
     from .wiring import configure_logging, load_and_check
 
@@ -27,10 +27,31 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"wadows: configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(config)
-    server = make_server(config)
-    print(f"wadows {__version__}: WADO-WS on http://{config.server.host}:{server.effective_port}/wado-ws "
-          f"(WSDL: {config.server.effective_public_url}?wsdl)", file=sys.stderr, flush=True)
+
+    def announce(port: int, workers: int = 1) -> None:
+        processes = f", {workers} worker processes" if workers > 1 else ""
+        print(f"wadows {__version__}: WADO-WS on http://{config.server.host}:{port}/wado-ws "
+              f"(WSDL: {config.server.effective_public_url}?wsdl{processes})", file=sys.stderr, flush=True)
+
+    from .wiring import create_app, open_store
+
+    app = create_app(config, open_store(config))
+    if config.server.effective_workers > 1:
+        from .workers import serve_forked
+
+        def started(port: int) -> None:
+            announce(port, config.server.effective_workers)
+            audit_start(app)
+
+        try:
+            return serve_forked(config, app, started)
+        finally:
+            audit_stop(app)
+    server = make_server(config, app)
+    audit_start(app)
+    announce(server.effective_port)
     run_until_stopped(server, config.server.shutdown_grace_seconds)
+    audit_stop(app)
     return 0
 
 

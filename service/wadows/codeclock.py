@@ -10,6 +10,7 @@ blanking (de-identification) or rendering.
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import nullcontext
 from typing import ContextManager
@@ -17,6 +18,16 @@ from typing import ContextManager
 from pydicom.uid import HTJ2K, JPEG2000, UID, HTJ2KLossless, HTJ2KLosslessRPCL, JPEG2000Lossless
 
 _OPENJPEG = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    """A worker process (workers.py) forked while some thread of its parent held the lock would
+    otherwise inherit it held, by a thread that does not exist there, and never encode again."""
+    global _OPENJPEG
+    _OPENJPEG = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_after_fork)
 _OPENJPEG_SYNTAXES = frozenset({JPEG2000Lossless, JPEG2000, HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K})
 
 

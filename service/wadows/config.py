@@ -4,6 +4,7 @@ so the documented defaults and the effective ones cannot drift apart.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -39,6 +40,17 @@ class ServerConfig:
     body_timeout_seconds: float = 60.0
     idle_timeout_seconds: float = 60.0
     send_timeout_seconds: float = 60.0
+    workers: int = 0
+
+    @property
+    def effective_workers(self) -> int:
+        """0 means one per core this process may run on (a container's cpuset, not the host's count)."""
+        if self.workers:
+            return self.workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except (AttributeError, OSError):
+            return max(1, os.cpu_count() or 1)
 
     @property
     def effective_public_url(self) -> str:
@@ -105,6 +117,24 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    """[audit]: the IHE ATNA audit trail (audit/)."""
+
+    enabled: bool
+    transport: str
+    host: str
+    port: int
+    ca: str
+    cert: str
+    key: str
+    queue_size: int
+    app_name: str
+    source_id: str
+    enterprise_site_id: str
+    retry_max_seconds: float
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str
     access_log: bool
@@ -119,10 +149,12 @@ class Config:
     deid: DeidConfig
     dicomweb: DicomwebConfig
     auth: AuthConfig
+    audit: AuditConfig
 
 
 _SECTIONS = {"server": ServerConfig, "source": SourceConfig, "store": StoreConfig, "log": LogConfig,
-             "deid": DeidConfig, "dicomweb": DicomwebConfig, "auth": AuthConfig}
+             "deid": DeidConfig, "dicomweb": DicomwebConfig, "auth": AuthConfig,
+             "audit": AuditConfig}
 
 ANONYMOUS_POLICIES = ("identified", "anonymized", "deny")
 CALLER_ACCESS = ("identified", "anonymized")
@@ -183,13 +215,35 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
         raise ConfigError("'deid.verify_pixels' is true but tesseract is not installed (Debian package tesseract-ocr)")
     if not 0 <= cfg.server.shutdown_grace_seconds <= 3600:
         raise ConfigError("'server.shutdown_grace_seconds' must be between 0 and 3600")
-    for key, low, high in (("connection_limit", 1, 1_000_000), ("backlog", 1, 65535)):
+    for key, low, high in (("connection_limit", 1, 1_000_000), ("backlog", 1, 65535), ("workers", 0, 256)):
         if not low <= getattr(cfg.server, key) <= high:
             raise ConfigError(f"'server.{key}' must be between {low} and {high}")
     for key in ("header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds", "send_timeout_seconds"):
         if not 1 <= getattr(cfg.server, key) <= 86400:
             raise ConfigError(f"'server.{key}' must be between 1 and 86400")
+    _check_audit(cfg.audit)
     return cfg
+
+
+AUDIT_TRANSPORTS = ("tls", "udp")
+
+
+def _check_audit(a: AuditConfig) -> None:
+    if a.transport not in AUDIT_TRANSPORTS:
+        raise ConfigError(f"'audit.transport' must be one of {', '.join(AUDIT_TRANSPORTS)}")
+    if not 1 <= a.port <= 65535:
+        raise ConfigError("'audit.port' must be between 1 and 65535")
+    if not 1 <= a.queue_size <= 1_000_000:
+        raise ConfigError("'audit.queue_size' must be between 1 and 1000000")
+    if not 0.1 <= a.retry_max_seconds <= 3600:
+        raise ConfigError("'audit.retry_max_seconds' must be between 0.1 and 3600")
+    if bool(a.cert) != bool(a.key):
+        raise ConfigError("'audit.cert' and 'audit.key' go together (the client certificate for mutual TLS)")
+    if a.enabled and not a.host:
+        raise ConfigError("'audit.enabled' is true but 'audit.host' (the Audit Record Repository) is empty")
+    # RFC 5424 §6.2.5: APP-NAME is 1-48 printable US-ASCII characters.
+    if not (1 <= len(a.app_name) <= 48 and all("!" <= c <= "~" for c in a.app_name)):
+        raise ConfigError("'audit.app_name' must be 1-48 printable ASCII characters without spaces")
 
 
 def _auth(raw: dict[str, Any]) -> AuthConfig:

@@ -34,6 +34,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
@@ -256,6 +257,13 @@ def is_health_check(request) -> bool:
 class GuardedServer(TcpWSGIServer):
     deadlines: Deadlines
     health_dispatcher: ThreadedTaskDispatcher
+    # Set by workers.py, where a worker also holds other workers' listening sockets: whether to
+    # accept from this one now (its own: always; another's: while that worker is being replaced).
+    accept_gate: Callable[[], bool] | None = None
+
+    def readable(self) -> bool:
+        accepting = super().readable()  # also runs maintenance() every cleanup_interval
+        return accepting and (self.accept_gate is None or self.accept_gate())
 
     def add_task(self, task) -> None:
         # ``task`` is the channel; its first queued request is the one this task will serve.
@@ -274,7 +282,7 @@ class GuardedServer(TcpWSGIServer):
 
 
 def create_server(application, *, deadlines: Deadlines, **adjustments) -> BaseWSGIServer | MultiSocketServer:
-    """waitress.create_server for TCP listeners, building GuardedServers (channels with deadlines,
+    """waitress.create_server for TCP listeners (``host``/``port``, or pre-bound ``sockets``), building GuardedServers (channels with deadlines,
     sendfile where the platform has it) and one extra dispatcher thread for health checks."""
     # The deadlines are checked once a second (waitress's poll loop wakes at least that often).
     adj = Adjustments(cleanup_interval=1, **adjustments)
@@ -285,8 +293,13 @@ def create_server(application, *, deadlines: Deadlines, **adjustments) -> BaseWS
     health.queue_logger = _Quiet()
     health.set_thread_count(1)
     listeners = []
-    for sockinfo in adj.listen:
-        listener = GuardedServer(application, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo)
+    # Either sockets bound here (host/port), or sockets bound by a parent process (workers.py) and
+    # inherited across fork: waitress then only listens and accepts on them.
+    # (With sockets, waitress still fills ``listen`` with its default host and port: not ours to bind.)
+    bound = [dict(_sock=sock, bind_socket=False, sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
+             for sock in adj.sockets] or [dict(sockinfo=sockinfo) for sockinfo in adj.listen]
+    for where in bound:
+        listener = GuardedServer(application, socket_map, dispatcher=dispatcher, adj=adj, **where)
         listener.deadlines = deadlines
         listener.health_dispatcher = health
         listener.channel_class = GuardedSpanChannel if sendfile.install(listener) else GuardedChannel

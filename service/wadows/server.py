@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from .app import WadoWsApp
@@ -9,10 +11,13 @@ from .config import Config
 from .wiring import create_app, open_store
 
 
-def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer | MultiSocketServer:
+def make_server(config: Config, app: WadoWsApp | None = None,
+                sockets: list[socket.socket] | None = None) -> BaseWSGIServer | MultiSocketServer:
+    """The server on [server] host and port, or on ``sockets`` a parent process bound (workers.py)."""
     from .connections import Deadlines, channel_timeout, create_server
 
     app = app or create_app(config, open_store(config))
+    listen = {"sockets": sockets} if sockets else {"host": config.server.host, "port": config.server.port}
     limit = config.server.max_request_bytes
     s = config.server
     # Channels with deadlines and sendfile, health checks on their own thread (connections.py).
@@ -21,8 +26,7 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer 
         deadlines=Deadlines(s.header_timeout_seconds, s.body_timeout_seconds, s.send_timeout_seconds),
         connection_limit=s.connection_limit,
         backlog=s.backlog,
-        host=config.server.host,
-        port=config.server.port,
+        **listen,
         threads=config.server.threads,
         ident="wadows",
         # Our app answers oversized requests with a SOAP fault; waitress's own cap is only a backstop.
@@ -38,6 +42,17 @@ def make_server(config: Config, app: WadoWsApp | None = None) -> BaseWSGIServer 
         outbuf_high_watermark=8 << 20,
     )
     return server
+
+
+def audit_start(app: WadoWsApp) -> None:
+    """Application Start (PS3.15 A.5.3.1); called once the server listens (a failed bind is no start)."""
+    app.audit.application_start()
+
+
+def audit_stop(app: WadoWsApp, timeout: float = 5.0) -> None:
+    """Application Stop (PS3.15 A.5.3.1), then what is queued is sent for at most ``timeout`` s."""
+    app.audit.application_stop()
+    app.audit.close(timeout)
 
 
 def _proxy_settings(config: Config) -> dict:

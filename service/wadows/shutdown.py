@@ -10,6 +10,11 @@ stops at once.
 The signal handler only sets a flag and wakes the loop through waitress's trigger pipe: raising inside
 the event loop could interrupt a send half way with a buffer lock held. The loop is waitress's own poll
 loop, run one turn at a time so the flag is seen as soon as the poll returns.
+
+A worker process (workers.py) is also asked to stop by its parent: the parent closes its end of a pipe
+(or dies), and the end-of-file, seen by the same poll loop, counts as the first signal. It does not count
+as a second one, so a worker that an init system signalled along with its parent (systemd's default
+KillMode=control-group) still drains.
 """
 
 from __future__ import annotations
@@ -26,8 +31,28 @@ log = logging.getLogger("wadows")
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def run_until_stopped(server: BaseWSGIServer | MultiSocketServer, grace_seconds: float) -> None:
-    """Serve until SIGTERM/SIGINT, then drain for at most ``grace_seconds`` and return."""
+class _StopOnEndOfFile(wasyncore.file_dispatcher):
+    """The read end of a pipe whose writer asks for a stop by closing it."""
+
+    def __init__(self, fd: int, socket_map: dict, on_stop) -> None:
+        super().__init__(fd, socket_map)
+        self._on_stop = on_stop
+
+    def writable(self) -> bool:
+        return False
+
+    def handle_read(self) -> None:
+        self.recv(64)  # b"" at end of file, and the dispatcher then calls handle_close
+
+    def handle_close(self) -> None:
+        self.close()
+        self._on_stop()
+
+
+def run_until_stopped(server: BaseWSGIServer | MultiSocketServer, grace_seconds: float,
+                      stop_fd: int | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or end of file on ``stop_fd``), then drain for at most
+    ``grace_seconds`` and return."""
     stopping = []
 
     def on_signal(signum: int, frame: object) -> None:
@@ -36,8 +61,10 @@ def run_until_stopped(server: BaseWSGIServer | MultiSocketServer, grace_seconds:
         stopping.append(signum)
         listeners[0].trigger.pull_trigger()  # one byte on waitress's wake-up pipe: the poll returns now
 
-    listeners = _listeners(server)
+    listeners = listeners_of(server)
     socket_map, adj = listeners[0]._map, listeners[0].adj
+    if stop_fd is not None:
+        _StopOnEndOfFile(stop_fd, socket_map, lambda: stopping or stopping.append("parent"))
     previous = {s: signal.signal(s, on_signal) for s in _SIGNALS}
     try:
         while not stopping:
@@ -79,7 +106,7 @@ def _channels(listeners: list[BaseWSGIServer]) -> list:
     return [channel for listener in listeners for channel in list(listener.active_channels.values())]
 
 
-def _listeners(server: BaseWSGIServer | MultiSocketServer) -> list[BaseWSGIServer]:
+def listeners_of(server: BaseWSGIServer | MultiSocketServer) -> list[BaseWSGIServer]:
     if isinstance(server, BaseWSGIServer):
         return [server]
     return [s for s in server.map.values() if isinstance(s, BaseWSGIServer)]

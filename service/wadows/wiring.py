@@ -51,11 +51,15 @@ def create_app(config: Config, backend: Backend) -> WadoWsApp:
         repository_unique_ids=frozenset([config.source.repository_unique_id, *config.source.also_known_as]),
         max_documents=config.server.max_documents,
         chunk_size=config.server.chunk_size,
+        read_patient=config.audit.enabled,  # the transfer record names the patient (PS3.15 A.5.3.2)
     )
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # spyne logs request documents on errors
     # pydicom's warnings quote the values they complain about (names, UIDs): never in our logs.
     logging.getLogger("pydicom").setLevel(logging.ERROR)
-    return WadoWsApp(config, backend, ImagingDocumentSource(backend, settings, anonymizers_from(config)))
+    from .audit import from_config
+
+    audit = from_config(config.audit, config.server.effective_public_url)
+    return WadoWsApp(config, backend, ImagingDocumentSource(backend, settings, anonymizers_from(config)), audit)
 
 
 def anonymizers_from(config: Config) -> Anonymizers | None:

@@ -13,6 +13,8 @@ from support.rad69 import Doc, parse_response, request_xml
 
 SOAP = {"Content-Type": "application/soap+xml; charset=utf-8"}
 PADDING = 2_600_000
+# The bound is per serving process: one of them, so the pid served() returns is the one that parses.
+ONE_PROCESS = "workers = 1\n"
 
 
 def _peak_rss(pid: int) -> int:
@@ -31,7 +33,7 @@ def _padded(padding: int = PADDING) -> bytes:
 def test_millions_of_header_elements_get_a_fault_within_a_memory_bound(sample_store, tmp_path):
     body = _padded()
     assert len(body) > 10_000_000
-    with served(sample_store, tmp_path, "[server]\nmax_request_bytes = 16777216\n") as proc:
+    with served(sample_store, tmp_path, "[server]\nmax_request_bytes = 16777216\n" + ONE_PROCESS) as proc:
         before = _peak_rss(proc.proc.pid)
         started = time.monotonic()
         r = requests.post(proc.url, data=body, headers=SOAP, timeout=120)
@@ -52,7 +54,7 @@ def test_default_body_limit_follows_max_documents(sample_store, tmp_path):
 def test_too_many_document_requests_answer_0005_without_building_them(sample_store, tmp_path):
     docs = [Doc("1.2.3", "1.2.3.4", f"1.2.3.4.{i}", "1.2.3.4.5.6") for i in range(90_000)]
     body = request_xml(docs)
-    with served(sample_store, tmp_path, "[server]\nmax_request_bytes = 16777216\nmax_documents = 5\n") as proc:
+    with served(sample_store, tmp_path, "[server]\nmax_request_bytes = 16777216\nmax_documents = 5\n" + ONE_PROCESS) as proc:
         before = _peak_rss(proc.proc.pid)
         r = requests.post(proc.url, data=body, headers=SOAP, timeout=120)
         resp = parse_response(r.headers["Content-Type"], r.content)

@@ -163,7 +163,8 @@ def test_a_large_object_passes_with_bounded_memory(orthanc, tmp_path):
     big = generate_large_multiframe(tmp_path / "big.dcm", size)
     orthanc.upload([big])
     m = pydicom.dcmread(big, stop_before_pixels=True)
-    config = f'[dicomweb]\nurl = "{orthanc.dicomweb}"\n[auth]\nanonymous = "identified"\n'
+    # One process ([server] workers = 1): the RSS sampled is the serving process's.
+    config = f'[dicomweb]\nurl = "{orthanc.dicomweb}"\n[auth]\nanonymous = "identified"\n[server]\nworkers = 1\n'
     (tmp_path / "empty").mkdir()
     with served(tmp_path / "empty", tmp_path / "w", config) as proc:
         peak, stop = 0, threading.Event()

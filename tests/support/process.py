@@ -64,3 +64,32 @@ def served(store: Path, workdir: Path, config_text: str = "", *, name: str = "wa
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def refused(url: str) -> bool:
+    """Whether a new connection to ``url``'s host and port is refused (nothing listening any more)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    try:
+        socket.create_connection((u.hostname, u.port), timeout=1).close()
+    except OSError:
+        return True
+    return False
+
+
+def large_object_store(root: Path, size: int) -> tuple[Path, Path, bytes]:
+    """A store holding one multi-frame object of about ``size`` bytes, and the RAD-69 request for it."""
+    import pydicom
+
+    from wadows.config import load_config
+    from wadows.samples import generate_large_multiframe
+
+    from .rad69 import Doc, request_xml
+
+    path = generate_large_multiframe(root / "big.dcm", size)
+    meta = pydicom.dcmread(path, stop_before_pixels=True)
+    doc = Doc(meta.StudyInstanceUID, meta.SeriesInstanceUID, meta.SOPInstanceUID,
+              load_config(None).source.repository_unique_id)
+    return root, path, request_xml([doc], [meta.file_meta.TransferSyntaxUID])

@@ -25,10 +25,12 @@ from ..security.policy import TRUSTED, Caller
 from ..store.base import Backend, StoredInstance
 from . import transfer
 from .errors import ErrorCode
-from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveRequest, RetrieveResult
+from .model import DocumentRequest, DocumentResult, Provenance, RegistryError, RetrieveRequest, RetrieveResult
 from .resolve import DocumentResolver, Unresolved, unavailable
 
 if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
     from ..deid import Deidentifier
     from .anonymize import Anonymizers
 
@@ -45,6 +47,9 @@ class SourceSettings:
     repository_unique_ids: frozenset[str]
     max_documents: int = 1000
     chunk_size: int = 1 << 20
+    # The audit trail names each document's patient (PS3.15 A.5.3.7), which only the header knows:
+    # read it for every document, not only for Anonymize (one open per document, as check() costs).
+    read_patient: bool = False
 
 
 class ImagingDocumentSource:
@@ -83,7 +88,9 @@ class ImagingDocumentSource:
             doc, caller, anonymize_all=request.anonymize,
             # An object without pixel data (SR, KOS, PR) can go to any syntax of the family; only
             # then is the header worth reading.
-            header_wanted=lambda i: transfer.choose_transfer_syntax(i.transfer_syntax_uid, requested) is None)
+            # The audit trail's patient is in the header too (SourceSettings.read_patient).
+            header_wanted=lambda i: self.settings.read_patient
+            or transfer.choose_transfer_syntax(i.transfer_syntax_uid, requested) is None)
         if isinstance(resolved, Unresolved):
             result.anonymized |= resolved.anonymized
             return resolved.error
@@ -113,6 +120,8 @@ class ImagingDocumentSource:
             mime_type=DICOM_MIME,
             chunks=chunks,
             home_community_id=doc.home_community_id,
+            provenance=_provenance(instance, header,
+                                    resolved.new_uids.study_instance_uid if resolved.new_uids else ""),
         )
 
     def _convert_first(self, instance: StoredInstance, target: str, requested: tuple[str, ...],
@@ -178,6 +187,16 @@ class ImagingDocumentSource:
                     spool.write(piece)
                 spool.seek(0)
                 yield from transfer.stream_as(spool, out.transfer_syntax_uid, target_ts, chunk_size=chunk)
+
+
+def _provenance(instance: StoredInstance, header: Dataset | None, anonymized_study_uid: str = "") -> Provenance:
+    """The stored object's identity for the audit trail; the patient only when the header was read."""
+    patient_id = patient_name = ""
+    if header is not None:
+        patient_id = str(header.get("PatientID", "") or "")
+        patient_name = str(header.get("PatientName", "") or "")
+    return Provenance(instance.study_uid, instance.sop_class_uid, instance.sop_instance_uid,
+                      patient_id, patient_name, anonymized_study_uid)
 
 
 class _StoredLater:

@@ -56,15 +56,19 @@ _TOO_MANY_FAILURES = "Too many failed logins for this user name; retry after the
 
 class AuthenticationFailed(Exception):
     """``reason`` goes to the client: never a user name or password in it. ``challenge``: answer
-    HTTP 401 with WWW-Authenticate (the client used Basic, or sent nothing where that is refused)."""
+    HTTP 401 with WWW-Authenticate (the client used Basic, or sent nothing where that is refused).
+    ``user`` (the name the attempt gave) and ``alert`` (a Security Alert kind, audit/codes.py) are for
+    the audit trail only, never for the client."""
 
     def __init__(self, reason: str = _BAD_CREDENTIALS, subcode: str = FAILED_AUTHENTICATION, *,
-                 challenge: bool = False, retry_after: int | None = None) -> None:
+                 challenge: bool = False, retry_after: int | None = None, alert: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.subcode = subcode
         self.challenge = challenge
         self.retry_after = retry_after  # set when refused for too many failures: HTTP 429 + Retry-After
+        self.alert = alert
+        self.user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,8 +144,17 @@ class Authenticator:
         self._anonymous = {"identified": TRUSTED, "anonymized": Caller(None, Access.ANONYMIZED)}.get(config.anonymous)
 
     def authenticate(self, authorization: str | None, security: Credentials | None) -> Caller:
-        basic = _basic(authorization) if authorization else None
         token = security.token if security is not None else None
+        try:
+            return self._authenticate(authorization, security, token)
+        except AuthenticationFailed as exc:
+            if exc.user is None:
+                exc.user = token.username if token is not None else _basic_name(authorization)
+            raise
+
+    def _authenticate(self, authorization: str | None, security: Credentials | None,
+                      token: UsernameToken | None) -> Caller:
+        basic = _basic(authorization) if authorization else None
         if security is not None and security.timestamp is not None:
             self._check_timestamp(security.timestamp.created, security.timestamp.expires, challenge=basic is not None)
         if basic is None and token is None:
@@ -165,7 +178,8 @@ class Authenticator:
         """Run one password check for ``name`` unless it failed too often lately (security/throttle.py)."""
         wait = self._throttle.wait(name)
         if wait:
-            raise AuthenticationFailed(_TOO_MANY_FAILURES, challenge=challenge, retry_after=wait)
+            raise AuthenticationFailed(_TOO_MANY_FAILURES, challenge=challenge, retry_after=wait,
+                                       alert="login-throttled")
         try:
             caller = check()
         except AuthenticationFailed:
@@ -201,7 +215,8 @@ class Authenticator:
             caller = self._check_password(token.username, token.password, challenge=challenge)
         # Recorded only once the token proved genuine: strangers cannot fill the memory.
         if token.nonce is not None and not self._nonces.add(_nonce_key(token.username, token.nonce)):
-            raise AuthenticationFailed("The Nonce was already used (replayed message)", challenge=challenge)
+            raise AuthenticationFailed("The Nonce was already used (replayed message)", challenge=challenge,
+                                       alert="nonce-replayed")
         return caller
 
     def _check_digest(self, token: UsernameToken, *, challenge: bool) -> Caller:
@@ -254,6 +269,14 @@ def _basic(authorization: str) -> tuple[str, str]:
     if not colon or not name:
         raise AuthenticationFailed("Malformed HTTP Basic credentials", challenge=True)
     return name, password
+
+
+def _basic_name(authorization: str | None) -> str | None:
+    """The user-id a Basic header gave, for the audit of a failed login; None when unreadable."""
+    try:
+        return _basic(authorization)[0] if authorization else None
+    except AuthenticationFailed:
+        return None
 
 
 def _account(c: CallerConfig) -> _Account:

@@ -150,7 +150,9 @@ class Envelope:
 
 def _refuse_doctype(data: bytes) -> None:
     if _DOCTYPE.search(data) or any(m in data for m in _DOCTYPE_UTF16):
-        raise faults.sender("DOCTYPE and ENTITY declarations are not allowed in a SOAP message (SOAP 1.2 Part 1 §5)")
+        fault = faults.sender("DOCTYPE and ENTITY declarations are not allowed in a SOAP message (SOAP 1.2 Part 1 §5)")
+        fault.alert = "doctype-refused"
+        raise fault
 
 
 def parse_envelope(data: bytes, attachments: Mapping[str, bytes] | None = None,

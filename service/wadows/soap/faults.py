@@ -42,6 +42,9 @@ class SoapFault(Exception):
     subcode: tuple[str, str] | None = None  # (namespace, local name), e.g. WS-Addressing's ActionNotSupported
     http_status: str | None = None  # overrides the mapping above (413 for an oversized request)
     not_understood: list[str] = field(default_factory=list)  # Clark names, for MustUnderstand faults
+    # Set when the fault refuses an attack rather than a mistake: the Security Alert kind the edge
+    # audits (audit/codes.py ALERTS), never shown to the client.
+    alert: str | None = None
 
     def __str__(self) -> str:
         return f"{self.code}: {self.reason}"

@@ -139,6 +139,15 @@ class FileStore:
             return {"ok": False, "instances": 0, "root": str(self.root), "error": type(exc).__name__}
         return {"ok": self.root.is_dir(), "instances": count, "root": str(self.root)}
 
+    def verify_index(self) -> None:
+        """Open the index and read from it, then let go: a worker process calls this at start
+        (workers.py), so an index it cannot read stops that worker with a clear error, not its first
+        request; request threads then open their own connections."""
+        try:
+            self._db().execute("SELECT count(*) FROM instance").fetchone()
+        finally:
+            self.close()
+
     def refresh(self) -> IndexReport:
         """Re-scan the folder (incrementally); readers keep answering from the old index meanwhile."""
         with self._refresh_lock:
