@@ -45,8 +45,8 @@ from ..dicom.nativexml import NAMESPACE, default_bulk_uri, to_native_xml
 from ..dicom.tags import PIXEL_TAGS
 from ..security.policy import TRUSTED, Caller
 from .errors import ErrorCode
-from .model import DocumentRequest, RegistryError, response_status
-from .rad69 import ImagingDocumentSource
+from .model import DocumentRequest, Provenance, RegistryError, response_status
+from .rad69 import ImagingDocumentSource, _provenance
 from .resolve import ResolvedDocument, Unresolved
 from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile_all, evaluate
 
@@ -80,6 +80,8 @@ class DocumentInformation:
     answers: list[list[ResultItem]]  # one per expression, in request order
     home_community_id: str | None = None
     frame_number: int | None = None
+    # What the answer disclosed, for the audit trail only (PS3.15 A.5.3.7, as RAD-69's documents).
+    provenance: Provenance | None = None
 
 
 @dataclass(slots=True)
@@ -152,6 +154,9 @@ def _document(source: ImagingDocumentSource, item: InformationDocument, request:
             return resolved.error(ErrorCode.PROCESSING_FAILURE, "The object's Number of Frames is not an integer")
         if frame > frames:
             return resolved.error(ErrorCode.FRAME_OUT_OF_RANGE, "FrameNumber is outside the object's frames")
+    # Before de-identification changes the header in place: the audit names the stored patient.
+    provenance = _provenance(resolved.instance, header,
+                             resolved.new_uids.study_instance_uid if resolved.new_uids else "")
     try:
         root = native_model(resolved)
     except DeidentificationRefused:
@@ -175,7 +180,8 @@ def _document(source: ImagingDocumentSource, item: InformationDocument, request:
                                   f"The answers of this request exceed {MAX_RESPONSE_BYTES >> 20} MiB; "
                                   "ask for fewer documents or narrower expressions")
         answers.append(answer)
-    return DocumentInformation(resolved.document_unique_id, answers, item.document.home_community_id, frame)
+    return DocumentInformation(resolved.document_unique_id, answers, item.document.home_community_id, frame,
+                               provenance)
 
 
 def native_model(resolved: ResolvedDocument) -> etree._Element:
