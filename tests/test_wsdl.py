@@ -53,9 +53,11 @@ def contract(root: etree._Element) -> dict:
         "soapAction": binding_op.find("soap12:operation", NS).get("soapAction"),
         "input action": op.find("w:input", NS).get(f"{{{WSAW}}}Action"),
         "output action": op.find("w:output", NS).get(f"{{{WSAW}}}Action"),
+        # The messages RetrieveImagingDocumentSet uses: other operations add messages of their own.
         "messages": {
             m.get("name"): [(p.get("name"), qname(p.get("element"), p)) for p in m.findall("w:part", NS)]
             for m in root.findall("w:message", NS)
+            if m.get("name") in {op.find(f"w:{io}", NS).get("message").rpartition(":")[2] for io in ("input", "output")}
         },
         "input message": qname(op.find("w:input", NS).get("message"), op),
         "output message": qname(op.find("w:output", NS).get("message"), op),
@@ -83,10 +85,16 @@ def test_wsdl_contract_without_the_reference():
     }
 
 
-def test_only_retrieve_imaging_document_set_is_offered_for_now():
+def test_operations_are_added_after_rad69_in_port_type_and_binding_alike():
+    """Additions only: RAD-69 stays the first operation (a client indexing operations keeps working),
+    and every message of the official WSDL is still there under its name."""
     root = ours()
-    assert [o.get("name") for o in root.iterfind("w:portType/w:operation", NS)] == ["RetrieveImagingDocumentSet"]
-    assert [o.get("name") for o in root.iterfind("w:binding/w:operation", NS)] == ["RetrieveImagingDocumentSet"]
+    offered = [o.get("name") for o in root.iterfind("w:portType/w:operation", NS)]
+    assert offered == [o.get("name") for o in root.iterfind("w:binding/w:operation", NS)]
+    assert offered[0] == "RetrieveImagingDocumentSet" and "RetrieveImagingDocumentSetInformation" in offered
+    official = etree.parse(str(reference_path("schemas", "ihe-official", "wsdl", "XDS-I.b_ImagingDocumentSource.wsdl")))
+    names = {m.get("name") for m in root.iterfind("w:message", NS)}
+    assert {m.get("name") for m in official.getroot().iterfind("w:message", NS)} <= names
 
 
 def test_addressing_and_optional_mtom_policy():
@@ -108,9 +116,11 @@ def test_zeep_loads_the_wsdl_from_disk():
     client = zeep.Client(str(wsdl_dir() / WSDL_NAME), settings=zeep.Settings(strict=True))
     port = client.wsdl.services["ImagingDocumentSource_Service"].ports["ImagingDocumentSource_Port_Soap12"]
     assert type(port.binding).__name__ == "Soap12Binding"
-    assert list(port.binding._operations) == ["RetrieveImagingDocumentSet"]
+    assert list(port.binding._operations)[0] == "RetrieveImagingDocumentSet"
     op = port.binding._operations["RetrieveImagingDocumentSet"]
     assert op.soapaction == RAD69_ACTION and op.abstract.wsa_action == RAD69_ACTION
+    info = port.binding._operations["RetrieveImagingDocumentSetInformation"]
+    assert info.soapaction == info.abstract.wsa_action == "urn:wado:2011:RetrieveImagingDocumentSetInformation"
     assert port.binding_options["address"] == "http://localhost:8080/wado-ws"
     # the types of the operations to come are already loaded, so adding them only adds
     for name in ("RetrieveRenderedImagingDocumentSetRequest", "RetrieveRenderedImagingDocumentSetResponse",

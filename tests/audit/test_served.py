@@ -110,3 +110,30 @@ def test_failed_login_and_doctype_are_audited(tmp_path):
     assert failed.find("ActiveParticipant").get("UserID") == "nobody"
     alert = next(d for d, _ in events if d.find("EventIdentification/EventID").get("csd-code") == "110113")
     assert alert.find("EventIdentification/EventTypeCode[2]").get("csd-code") == "doctype-refused"
+
+
+def test_document_information_leaves_a_transfer_record_too(tmp_path):
+    """RetrieveImagingDocumentSetInformation discloses the object's content: audited as RAD-69's
+    transfer is (PS3.15 A.5.3.7), naming the stored patient and, with Anonymize, the study given out."""
+    from support import docinfo
+
+    pki = make_pki(tmp_path / "pki")
+    _, ds = _sample()
+    doc = docinfo.Doc(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID, REPOSITORY, "yes")
+    with repository(tmp_path / "arr", pki) as arr:
+        with served(bundled_samples_dir(), tmp_path / "wadows", _config(pki, arr.tcp_port)) as proc:
+            r = requests.post(proc.url, data=docinfo.request_xml(
+                [doc], ["string(//DicomAttribute[@keyword='StudyInstanceUID']/Value)"]),
+                headers={"Content-Type": "application/soap+xml"}, timeout=60)
+            (answer,) = docinfo.parse_response(r.headers["Content-Type"], r.content).answers()
+            rows = arr.wait_for(2)
+        log = proc.log_bytes()
+    transfer = _events(rows)[1][0]
+    assert transfer.find("EventIdentification/EventID").get("csd-code") == "110104"
+    objects = transfer.findall("ParticipantObjectIdentification")
+    study, given, patient = objects[0], objects[1], objects[-1]
+    assert study.get("ParticipantObjectID") == ds.StudyInstanceUID and patient.get("ParticipantObjectID") == ds.PatientID
+    assert given.get("ParticipantObjectID") == answer.texts(1)[0] != ds.StudyInstanceUID
+    assert [i.get("UID") for i in given.iter("Instance")] == [answer.document_unique_id]
+    for secret in (ds.PatientID, ds.StudyInstanceUID, ds.SOPInstanceUID):
+        assert secret.encode() not in log, secret

@@ -95,6 +95,19 @@ def test_one_document_request_too_many_is_0005_not_a_tree():
     assert info.value.limit == 3
 
 
+@pytest.mark.parametrize("ns", ["urn:ihe:iti:xds-b:2007", "urn:dicom:wado:ws:2011"])
+def test_every_operations_document_requests_are_counted_and_the_body_element_named(ns):
+    """RAD-69's ihe:DocumentRequest and RetrieveImagingDocumentSetInformation's wado:DocumentRequest
+    alike; the answer is then the response of the operation the Body's element names."""
+    docs = b"".join(b'<i:DocumentRequest xmlns:i="%s"/>' % ns.encode() for _ in range(4))
+    with pytest.raises(envelope.TooManyDocuments) as info:
+        envelope.parse_envelope(env(body=b"<r:Req xmlns:r='urn:x'><r:S>%s</r:S></r:Req>" % docs,
+                                    header=b"<h:a xmlns:h='urn:h'><h:b/></h:a>"), limits=SMALL)
+    assert info.value.limit == 3 and info.value.request == "{urn:x}Req"
+    other = b"".join(b'<i:DocumentRequest xmlns:i="urn:other"/>' for _ in range(4))
+    envelope.parse_envelope(env(body=b"<r:Req xmlns:r='urn:x'>%s</r:Req>" % other), limits=SMALL)
+
+
 def test_header_elements_counted_at_any_depth():
     assert "Header holds more than 4" in _reason(env(header=b"<a><b/><c/><d/><e/></a>"))
 

@@ -62,9 +62,12 @@ def test_the_table_is_the_served_wsdl():
 
 def test_every_row_is_validated_and_dispatched():
     assert set(OPERATIONS) <= validate.REQUEST_ELEMENTS
-    methods = dispatch._Service.public_methods
+    methods = dispatch.PUBLIC_METHODS
     # spyne picks the method by the body element's namespace and local name.
     assert {f"{{{m.in_message.get_namespace()}}}{m.name}" for m in methods.values()} == set(OPERATIONS)
+    # ... and keys it by its Application's namespace: one Application per request namespace.
+    for server in dispatch._SERVERS.values():
+        assert set(server.app.interface.service_method_map) <= set(OPERATIONS)
 
 
 def test_wado_actions_accept_both_prefixes_seen_in_the_wild():

@@ -299,10 +299,13 @@ def info_doc(extra: str = "") -> str:
 
 def test_information_request():
     validate_body(information(info_doc()))
-    validate_body(information(info_doc("<wado:Anonymize>yes</wado:Anonymize><wado:FrameNumber>3</wado:FrameNumber>"),
+    validate_body(information(info_doc("<wado:FrameNumber>3</wado:FrameNumber><wado:Anonymize>yes</wado:Anonymize>"),
                               xpaths="<wado:XPath>/a</wado:XPath><wado:XPath>count(//b)</wado:XPath>",
                               tail="<wado:Anonymize>yes</wado:Anonymize>"))
     assert "XPath" in violation(information(info_doc(), xpaths=""))
+    # FrameNumber, then Anonymize: the order of the request's own parameters (our XSD, PS3.18 §6.4.3)
+    assert "FrameNumber" in violation(information(info_doc(
+        "<wado:Anonymize>yes</wado:Anonymize><wado:FrameNumber>3</wado:FrameNumber>")))
     assert "{urn:dicom:wado:ws:2011}DocumentRequest" in violation(information(doc()))
 
 
@@ -377,11 +380,23 @@ def test_rendered_and_information_responses_validate():
         f'<wado:RetrieveImagingDocumentSetInformationResponse {NS}>'
         '<rs:RegistryResponse status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/>'
         "<wado:DocumentInformationResponse><ihe:DocumentUniqueId>1.2.3.4</ihe:DocumentUniqueId>"
-        "<wado:XPathResponseList><wado:XPathResponse>CT</wado:XPathResponse><wado:XPathResponse/>"
-        '<wado:XPathResponse><DicomAttribute xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM" tag="00080060" '
-        'vr="CS" keyword="Modality"><Value number="1">CT</Value></DicomAttribute></wado:XPathResponse>'
+        "<wado:XPathResponseList><wado:XPathResponse><wado:Item><wado:Text>CT</wado:Text></wado:Item></wado:XPathResponse>"
+        "<wado:XPathResponse/>"
+        '<wado:XPathResponse><wado:Item><DicomAttribute xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM" '
+        'tag="00080060" vr="CS" keyword="Modality"><Value number="1">CT</Value></DicomAttribute></wado:Item>'
+        "<wado:Item><wado:Text>MR</wado:Text></wado:Item></wado:XPathResponse>"
         "</wado:XPathResponseList></wado:DocumentInformationResponse></wado:RetrieveImagingDocumentSetInformationResponse>")
     validate_element(info_response)
+    # An Item holds one Text or one Native DICOM element, of that namespace only; never bare text.
+    for bad in ('<wado:Item {ns}><a xmlns="urn:other"/></wado:Item>', '<wado:Item {ns}>CT</wado:Item>',
+                '<wado:Item {ns}><wado:Text>CT</wado:Text><Value xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM"/>'
+                '</wado:Item>', '<wado:Item {ns}/>',
+                '<wado:Item {ns}><Value xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM"/>'
+                '<Value xmlns="http://dicom.nema.org/PS3.19/models/NativeDICOM"/></wado:Item>'):
+        copy = etree.fromstring(etree.tostring(info_response))
+        copy.find(".//{urn:dicom:wado:ws:2011}XPathResponse").append(etree.fromstring(bad.format(ns=NS)))
+        with pytest.raises(SchemaViolation):
+            validate_element(copy)
 
 
 # -- threads ---------------------------------------------------------------------------------------------------

@@ -30,13 +30,18 @@ class Doc:
     anonymize: str | None = None
 
 
-def request_xml(docs: Sequence[Doc], syntaxes: Sequence[str] = (EXPLICIT_LE,), *, action: str | None = ACTION,
-                message_id: str | None = None, extra_header: str = "", anonymize: str | None = None) -> bytes:
-    studies: dict[str, dict[str, list[Doc]]] = {}
+def by_study_and_series(docs: Sequence) -> dict[str, dict[str, list]]:
+    """Documents (anything with .study and .series) grouped as a request nests them, in first-seen order."""
+    studies: dict[str, dict[str, list]] = {}
     for d in docs:
         studies.setdefault(d.study, {}).setdefault(d.series, []).append(d)
+    return studies
+
+
+def request_xml(docs: Sequence[Doc], syntaxes: Sequence[str] = (EXPLICIT_LE,), *, action: str | None = ACTION,
+                message_id: str | None = None, extra_header: str = "", anonymize: str | None = None) -> bytes:
     body = []
-    for study, series in studies.items():
+    for study, series in by_study_and_series(docs).items():
         body.append(f'<iherad:StudyRequest studyInstanceUID="{study}">')
         for s, ds in series.items():
             body.append(f'<iherad:SeriesRequest seriesInstanceUID="{s}">')

@@ -77,6 +77,12 @@ class RetrieveResult:
 
     @property
     def status(self) -> str:
-        if not any(e.severity == SEVERITY_ERROR for e in self.errors):
-            return SUCCESS
-        return PARTIAL_SUCCESS if self.documents else FAILURE
+        return response_status(bool(self.documents), self.errors)
+
+
+def response_status(answered: bool, errors: Iterable[RegistryError]) -> str:
+    """rs:RegistryResponse@status for any operation answering per document (IHE RAD TF-3 4.69.4.2.3):
+    Success without errors, PartialSuccess when some document was answered anyway, else Failure."""
+    if not any(e.severity == SEVERITY_ERROR for e in errors):
+        return SUCCESS
+    return PARTIAL_SUCCESS if answered else FAILURE

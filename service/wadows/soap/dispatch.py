@@ -3,6 +3,10 @@
 Its generated WSDL, validator, fault writer, MTOM and serializer are all bypassed (NOTES.md lists
 why); the body reaching it has already passed our XSD validation, so spyne's local-name matching
 cannot be fooled by elements in the wrong namespace. One spyne method per row of operations.py.
+
+spyne keys a method by its Application's target namespace and the element's local name, whatever
+namespace the input message declares, so each request namespace (iherad for RAD-69, wado for the
+WADO-WS operations of PS3.18 §6.4.2-6.4.3) gets its own Application.
 """
 
 from __future__ import annotations
@@ -28,21 +32,34 @@ def _method(op: Operation):
     return rpc(op.model, _body_style="bare", _returns=AnyXml, _in_message_name=op.request)(method)
 
 
-_Service = type("_ImagingDocumentSource", (ServiceBase,), {op.name: _method(op) for op in OPERATIONS.values()})
-_app = Application([_Service], tns=IHE_RAD, in_protocol=XmlDocument(), out_protocol=XmlDocument())
-_server = ServerBase(_app)
+def _namespace(op: Operation) -> str:
+    return op.request[1:].partition("}")[0]
+
+
+def _server_for(tns: str) -> ServerBase:
+    rows = {op.name: _method(op) for op in OPERATIONS.values() if _namespace(op) == tns}
+    service = type("_ImagingDocumentSource", (ServiceBase,), rows)
+    return ServerBase(Application([service], tns=tns, in_protocol=XmlDocument(), out_protocol=XmlDocument()))
+
+
+_SERVERS = {tns: _server_for(tns) for tns in sorted({_namespace(op) for op in OPERATIONS.values()})}
+PUBLIC_METHODS = {m.name: m for server in _SERVERS.values() for m in server.app.services[0].public_methods.values()}
 
 
 def dispatch(body: etree._Element) -> Any:
     """The typed request for ``body``; the caller hands it, with who asked, to the operation's handler."""
-    ctx = MethodContext(_server, MethodContext.SERVER)
+    server = _SERVERS.get(body.tag[1:].partition("}")[0] if isinstance(body.tag, str) else "")
+    if server is None:
+        raise faults.sender("Unsupported operation element")
+    app = server.app
+    ctx = MethodContext(server, MethodContext.SERVER)
     ctx.in_document = body
-    _app.in_protocol.decompose_incoming_envelope(ctx, _app.in_protocol.REQUEST)
-    (ctx,) = _app.in_protocol.generate_method_contexts(ctx)
-    _server.get_in_object(ctx)
+    app.in_protocol.decompose_incoming_envelope(ctx, app.in_protocol.REQUEST)
+    (ctx,) = app.in_protocol.generate_method_contexts(ctx)
+    server.get_in_object(ctx)
     if ctx.in_error is not None:
         raise faults.sender(f"The request body could not be read: {ctx.in_error.faultstring}")
-    _app.process_request(ctx)
+    app.process_request(ctx)
     if ctx.out_error is not None:
         raise ctx.out_error
     return ctx.out_object[0]

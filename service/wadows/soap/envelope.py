@@ -56,14 +56,19 @@ class ParseLimits:
 
 
 class TooManyDocuments(Exception):
-    """More DocumentRequests than ``max_documents``: answered urn:dicom:wado:0005, never built."""
+    """More DocumentRequests than ``max_documents``: answered urn:dicom:wado:0005, never built.
+    ``request`` is the Body's element (Clark name), so the answer is that operation's response."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, request: str | None = None) -> None:
         super().__init__(limit)
         self.limit = limit
+        self.request = request
 
 
-_DOCUMENT_REQUEST = "{urn:ihe:iti:xds-b:2007}DocumentRequest"
+# The per-document elements of the operations: RAD-69's ihe:DocumentRequest and the
+# wado:DocumentRequest of RetrieveImagingDocumentSetInformation (PS3.18 §6.4.3).
+_DOCUMENT_REQUESTS = frozenset({"{urn:ihe:iti:xds-b:2007}DocumentRequest", "{urn:dicom:wado:ws:2011}DocumentRequest"})
+_BODY = q(SOAP12, "Body")
 _SCAN_CHUNK = 64 << 10
 
 
@@ -78,6 +83,8 @@ class _Scan:
         self.header_elements = 0
         self.documents = 0
         self.text = 0
+        self.in_body = False
+        self.request: str | None = None  # the Body's first element
 
     def start(self, tag: str, attrib: Mapping[str, str], nsmap: Mapping[str, str] | None = None) -> None:
         lim = self.limits
@@ -98,12 +105,15 @@ class _Scan:
             self.header_elements += 1
             if self.header_elements > lim.max_header_elements:
                 raise faults.sender(f"The SOAP Header holds more than {lim.max_header_elements} elements")
-        elif self.depth == 2 and tag == _HEADER:
-            self.header_depth = 1
-        if tag == _DOCUMENT_REQUEST:
+        elif self.depth == 2:
+            self.header_depth = 1 if tag == _HEADER else 0
+            self.in_body = tag == _BODY
+        elif self.depth == 3 and self.in_body and self.request is None:
+            self.request = tag
+        if tag in _DOCUMENT_REQUESTS:
             self.documents += 1
             if self.documents > lim.max_documents:
-                raise TooManyDocuments(lim.max_documents)
+                raise TooManyDocuments(lim.max_documents, self.request)
 
     def end(self, tag: str) -> None:
         self.depth -= 1

@@ -15,11 +15,12 @@ from typing import Any, Callable
 
 from lxml import etree
 
+from ..retrieve.docinfo import retrieve_imaging_document_set_information
 from ..retrieve.rad69 import ImagingDocumentSource
 from ..security.policy import Caller
-from . import faults, requests, responses
+from . import faults, information, requests, responses
 from .mtom import Attachment
-from .ns import IHE_RAD, q
+from .ns import IHE_RAD, WADO, q
 
 # PS3.18 §6.4 names the WADO-WS actions urn:dicom:wado:ws:2011:<Operation>; some deployed clients
 # (and older drafts) send urn:dicom:ws:wado:2011:<Operation>. Both are accepted for those rows.
@@ -54,7 +55,20 @@ RAD69 = Operation(
     write=responses.retrieve_document_set_response,
 )
 
-OPERATIONS: dict[str, Operation] = {op.request: op for op in (RAD69,)}
+# PS3.18 2016e §6.4.3.1 spells this action urn:wado:2011:...; the two WADO-WS forms are accepted too.
+DOCUMENT_SET_INFORMATION = Operation(
+    name="RetrieveImagingDocumentSetInformation",
+    request=q(WADO, "RetrieveImagingDocumentSetInformationRequest"),
+    actions=frozenset({"urn:wado:2011:RetrieveImagingDocumentSetInformation"})
+    | wado_actions("RetrieveImagingDocumentSetInformation"),
+    response_action="urn:wado:2011:RetrieveImagingDocumentSetInformationResponse",
+    model=information.RetrieveImagingDocumentSetInformationRequest,
+    to_request=information.to_information_request,
+    handle=retrieve_imaging_document_set_information,
+    write=information.information_response,
+)
+
+OPERATIONS: dict[str, Operation] = {op.request: op for op in (RAD69, DOCUMENT_SET_INFORMATION)}
 
 
 def operation_for(body: etree._Element) -> Operation:

@@ -7,6 +7,8 @@ request (retrieve/model.py), free of SOAP. One model and one mapper per operatio
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from spyne import ComplexModel, Unicode, XmlAttribute
 
 from ..retrieve.model import DocumentRequest, RetrieveRequest
@@ -58,18 +60,23 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
-def to_retrieve_request(req: RetrieveImagingDocumentSetRequest) -> RetrieveRequest:
-    docs = []
-    for study in req.StudyRequest or ():
+def document_requests(study_requests) -> Iterator[tuple[DocumentRequest, object]]:
+    """Every DocumentRequest of a StudyRequest > SeriesRequest > DocumentRequest body (the shape of all
+    three WADO-WS requests, PS3.18 §6.4), in request order, with its model for what an operation adds."""
+    for study in study_requests or ():
         for series in study.SeriesRequest or ():
             for d in series.DocumentRequest or ():
-                docs.append(DocumentRequest(
+                yield DocumentRequest(
                     study_uid=_text(study.studyInstanceUID),
                     series_uid=_text(series.seriesInstanceUID),
                     repository_unique_id=_text(d.RepositoryUniqueId),
                     document_unique_id=_text(d.DocumentUniqueId),
                     home_community_id=_text(d.HomeCommunityId) or None,
                     anonymize=d.Anonymize,
-                ))
+                ), d
+
+
+def to_retrieve_request(req: RetrieveImagingDocumentSetRequest) -> RetrieveRequest:
+    docs = [doc for doc, _ in document_requests(req.StudyRequest)]
     syntaxes = tuple(_text(t) for t in (req.TransferSyntaxUIDList.TransferSyntaxUID or ()))
     return RetrieveRequest(documents=tuple(docs), transfer_syntaxes=syntaxes, anonymize=req.Anonymize)

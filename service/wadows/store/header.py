@@ -22,8 +22,10 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import read_partial
 
-# Pixel Data, Float Pixel Data, Double Float Pixel Data (PS3.3 C.7.6.3) and the VR a marker gets.
-PIXEL_TAGS = {0x7FE00010: "OB", 0x7FE00008: "OF", 0x7FE00009: "OD"}
+# Pixel Data, Float Pixel Data, Double Float Pixel Data (PS3.3 C.7.6.3) and the VR a marker gets when
+# the encoding does not say (Implicit VR: Pixel Data is OW there, PS3.5 §A.1); an explicit VR is kept,
+# so the marker describes the element as stored (a Native DICOM rendering shows it).
+PIXEL_TAGS = {0x7FE00010: "OW", 0x7FE00008: "OF", 0x7FE00009: "OD"}
 _FIRST_READ = 64 << 10
 _MAX_HEADER = 64 << 20
 
@@ -33,14 +35,18 @@ class HeaderUnreadable(OSError):
         super().__init__(errno.EIO, message)
 
 
-def _parse(fp: BinaryIO) -> tuple[Dataset, int | None]:
-    """The data set read up to a pixel data element, and that element's tag (None if none);
+_Pixel = tuple[int, str]  # the pixel data element's tag and VR
+
+
+def _parse(fp: BinaryIO) -> tuple[Dataset, _Pixel | None]:
+    """The data set read up to a pixel data element, and that element's tag and VR (None if none);
     ``fp`` is left at the start of that element."""
-    stopped: list[int] = []
+    stopped: list[_Pixel] = []
 
     def at_pixels(tag, vr, length) -> bool:
         if int(tag) in PIXEL_TAGS:
-            stopped.append(int(tag))
+            known = vr.decode("ascii", "replace") if isinstance(vr, bytes) else vr
+            stopped.append((int(tag), known if known in ("OB", "OW", "OF", "OD") else PIXEL_TAGS[int(tag)]))
             return True
         return False
 
@@ -48,19 +54,19 @@ def _parse(fp: BinaryIO) -> tuple[Dataset, int | None]:
     return ds, (stopped[0] if stopped else None)
 
 
-def _marked(ds: Dataset, pixel_tag: int | None) -> Dataset:
-    if pixel_tag is not None:
-        ds[pixel_tag] = DataElement(pixel_tag, PIXEL_TAGS[pixel_tag], b"")
+def _marked(ds: Dataset, pixel: _Pixel | None) -> Dataset:
+    if pixel is not None:
+        ds[pixel[0]] = DataElement(pixel[0], pixel[1], b"")
     return ds
 
 
 def header_from_file(fp: BinaryIO) -> Dataset:
     """From a seekable file positioned at byte 0."""
     try:
-        ds, pixel_tag = _parse(fp)
+        ds, pixel = _parse(fp)
     except (InvalidDicomError, EOFError, ValueError, struct.error, NotImplementedError) as exc:
         raise HeaderUnreadable(f"unreadable DICOM header ({type(exc).__name__})") from None
-    return _marked(ds, pixel_tag)
+    return _marked(ds, pixel)
 
 
 @dataclass(frozen=True)
@@ -86,15 +92,15 @@ def header_from_stream(read: Callable[[int], bytes]) -> StreamHeader:
                 ended = True
         fp = io.BytesIO(prefix)
         try:
-            ds, pixel_tag = _parse(fp)
+            ds, pixel = _parse(fp)
         except (InvalidDicomError, EOFError, ValueError, struct.error, NotImplementedError) as exc:
             if ended:
                 raise HeaderUnreadable(f"unreadable DICOM header ({type(exc).__name__})") from None
-            ds, pixel_tag = None, None
-        if ds is not None and (pixel_tag is not None or ended):
+            ds, pixel = None, None
+        if ds is not None and (pixel is not None or ended):
             # The element's tag, VR and length (12 bytes at most) make the marker on a re-read.
-            length = min(fp.tell() + 12, len(prefix)) if pixel_tag is not None else len(prefix)
-            return StreamHeader(_marked(ds, pixel_tag), bytes(prefix), ended, length)
+            length = min(fp.tell() + 12, len(prefix)) if pixel is not None else len(prefix)
+            return StreamHeader(_marked(ds, pixel), bytes(prefix), ended, length)
         if want >= _MAX_HEADER:
             raise HeaderUnreadable("the DICOM header is larger than 64 MB")
         want *= 4

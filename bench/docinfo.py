@@ -1,0 +1,94 @@
+"""RetrieveImagingDocumentSetInformation throughput (issue 13): a 200-instance CT study, one request
+of every header x 3 XPath expressions, documents/s plain and with Anonymize, against RAD-69's plain
+documents/s on the same study (the issue's goal: at least that).
+
+Each request is checked once, untimed (status, one answer per document and per expression, the
+anonymized DocumentUniqueIds new and equal to RAD-69's), then timed as the best of --repeat.
+
+    python bench/docinfo.py [--quick] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pydicom
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench"))
+from run import best_of, post, start_wadows, timed  # noqa: E402
+from support import docinfo, rad69  # noqa: E402
+
+from wadows.config import load_config  # noqa: E402
+from wadows.samples import generate_ct_study  # noqa: E402
+
+XPATHS = ["string(//DicomAttribute[@keyword='PatientName']/PersonName/Alphabetic/FamilyName)",
+          "//DicomAttribute[@keyword='ImagePositionPatient']", "count(//DicomAttribute)"]
+
+
+def answer(conn: http.client.HTTPConnection, body: bytes, parse):
+    conn.request("POST", "/wado-ws", body=body, headers={"Content-Type": "application/soap+xml"})
+    r = conn.getresponse()
+    return parse(r.getheader("Content-Type"), r.read())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="20 instances")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    n = 20 if args.quick else 200
+    work = Path(tempfile.mkdtemp(prefix="wadows-bench-docinfo-"))
+    os.chmod(work, 0o755)
+    proc = None
+    try:
+        ct = generate_ct_study(work / "store" / "ct", n_instances=n)
+        proc, port = start_wadows(work / "store", work)
+        repo = load_config(None).source.repository_unique_id
+        metas = [pydicom.dcmread(p, stop_before_pixels=True) for p in ct]
+        keys = [(str(m.StudyInstanceUID), str(m.SeriesInstanceUID), str(m.SOPInstanceUID)) for m in metas]
+        plain = docinfo.request_xml([docinfo.Doc(*k, repo) for k in keys], XPATHS)
+        anon = docinfo.request_xml([docinfo.Doc(*k, repo) for k in keys], XPATHS, anonymize="yes")
+        ts = str(metas[0].file_meta.TransferSyntaxUID)
+        retrieve = rad69.request_xml([rad69.Doc(*k, repo) for k in keys], [ts])
+        anon_retrieve = rad69.request_xml([rad69.Doc(*k, repo) for k in keys], [ts], anonymize="yes")
+
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        got = answer(conn, plain, docinfo.parse_response)
+        assert got.status == "Success" and len(got.answers()) == n
+        assert all(len(a.responses) == 3 for a in got.answers())
+        assert got.answers()[0].texts(1) == [metas[0].PatientName.family_name]
+        got_anon = answer(conn, anon, docinfo.parse_response)
+        retrieved = answer(conn, anon_retrieve, rad69.parse_response)
+        new = [a.document_unique_id for a in got_anon.answers()]
+        assert got_anon.status == "Success" and new == [uid for uid, _ in retrieved.documents()]
+        assert not set(new) & {k[2] for k in keys}
+        assert answer(conn, retrieve, rad69.parse_response).status == "Success"
+
+        rows = []
+        for name, body in (("RetrieveImagingDocumentSetInformation, 3 XPaths", plain),
+                           ("RetrieveImagingDocumentSetInformation, 3 XPaths, Anonymize", anon),
+                           ("RAD-69 RetrieveImagingDocumentSet (whole objects)", retrieve)):
+            seconds = best_of(args.repeat, lambda b=body: timed(lambda: post(conn, b)))
+            rows.append((name, seconds, n / seconds))
+        print(f"\n{n} CT instances in one request (best of {args.repeat})\n")
+        print("| workload | seconds | documents/s |\n|---|---|---|")
+        for name, seconds, rate in rows:
+            print(f"| {name} | {seconds:.3f} | {rate:.0f} |")
+        return 0
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""RetrieveImagingDocumentSetInformation (PS3.18 2016e §6.4.3): what a client's XPath expressions
+select in each document's PS3.19 Native DICOM Model, instead of the document itself.
+
+The expressions are checked, all of them, before any document is read (retrieve/xpath.py): one
+that is refused fails the whole request with its 0012 (or 0005) and its 1-based position, since
+every document would be answered with the same refusal. Then each document goes through the
+resolution every operation shares (resolve.py), and is answered or refused on its own
+(PartialSuccess, as RAD-69 does, IHE RAD TF-3 4.69.4.2.3).
+
+Only the header is read, never the pixel data: §6.4.3 defines the XML "of the non-pixel data", and
+the store's header read stops before it (store/header.py), keeping a Pixel Data element the object
+has as an empty marker. That marker is written as a BulkData reference (``bulkdata/7FE00010``), like
+any other bulk value of the Native DICOM writer, so ``//DicomAttribute[@keyword='PixelData']``
+still tells an image from an SR. Elements stored after the pixel data (Data Set Trailing Padding,
+private groups above 7FE0) are not read, so not in the answer; RAD-69's de-identified objects drop
+them too (deid/stream.py).
+
+With Anonymize (PS3.18 §8.1.7: "information extracted from them in the response shall be
+anonymized"), the XML is built from the de-identified header only, by the same de-identifier
+(engine, options, key) that RetrieveImagingDocumentSet uses for that caller, so an answer never
+holds a value the de-identified object would not, and every UID in it is the one RAD-69's
+de-identified object carries. The one difference: when a pixel rule blanks burned-in text, RAD-69
+decodes the pixel data and may rewrite attributes that describe its encoding (transfer syntax,
+photometric interpretation); with no pixel data read, this answer describes the object as stored.
+
+FrameNumber (§6.4.3.2) is checked against the object's frames (urn:dicom:wado:0018 outside them,
+as the rendered operation does) and echoed; the expressions see the whole object, where a frame's
+own attributes are the frame's Item of the Per-frame Functional Groups Sequence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lxml import etree
+from pydicom.dataset import Dataset
+
+from ..deid import DeidentificationRefused
+from ..dicom.frames import FrameError, frame_count
+from ..dicom.nativexml import NAMESPACE, default_bulk_uri, to_native_xml
+from ..dicom.tags import PIXEL_TAGS
+from ..security.policy import TRUSTED, Caller
+from .errors import ErrorCode
+from .model import DocumentRequest, Provenance, RegistryError, response_status
+from .rad69 import ImagingDocumentSource, _provenance
+from .resolve import ResolvedDocument, Unresolved
+from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile_all, evaluate
+
+if TYPE_CHECKING:
+    from ..deid import Deidentifier
+
+log = logging.getLogger("wadows")
+
+# All answers of one response together (serialised size); each answer is bounded by XPathLimits.
+MAX_RESPONSE_BYTES = 64 << 20
+_ATTRIBUTE = f"{{{NAMESPACE}}}DicomAttribute"
+_POSITIVE = re.compile(r"^\s*\+?0*[1-9][0-9]{0,9}\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class InformationDocument:
+    document: DocumentRequest
+    frame_number: str | None = None  # as the client wrote it
+
+
+@dataclass(frozen=True, slots=True)
+class InformationRequest:
+    documents: tuple[InformationDocument, ...]
+    xpaths: tuple[str, ...]
+    anonymize: str | None = None  # request-level form: applies to every document
+
+
+@dataclass(slots=True)
+class DocumentInformation:
+    document_unique_id: str  # the new SOP Instance UID when anonymized
+    answers: list[list[ResultItem]]  # one per expression, in request order
+    home_community_id: str | None = None
+    frame_number: int | None = None
+    # What the answer disclosed, for the audit trail only (PS3.15 A.5.3.7, as RAD-69's documents).
+    provenance: Provenance | None = None
+
+
+@dataclass(slots=True)
+class InformationResult:
+    documents: list[DocumentInformation] = field(default_factory=list)
+    errors: list[RegistryError] = field(default_factory=list)
+    anonymized: bool = False  # the edge then logs nothing that could identify
+
+    @property
+    def status(self) -> str:
+        return response_status(bool(self.documents), self.errors)
+
+
+def retrieve_imaging_document_set_information(source: ImagingDocumentSource, request: InformationRequest,
+                                              caller: Caller = TRUSTED, limits: XPathLimits = XPathLimits(),
+                                              max_response_bytes: int = MAX_RESPONSE_BYTES) -> InformationResult:
+    result = InformationResult()
+    # Decided from the request and the caller alone, so that even a request refused below logs as such.
+    result.anonymized = caller.force_anonymize or request.anonymize is not None or any(
+        d.document.anonymize is not None for d in request.documents)
+    if len(request.documents) > source.settings.max_documents:
+        result.errors.append(RegistryError(
+            ErrorCode.SIZE_EXCEEDS_LIMITS,
+            f"The request asks for {len(request.documents)} documents; this server answers at most "
+            f"{source.settings.max_documents} per request"))
+        return result
+    try:
+        compiled = compile_all(request.xpaths, limits)
+    except XPathRefused as refused:
+        result.errors.append(_refusal(refused))
+        return result
+    budget = [max_response_bytes]
+    for item in request.documents:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom's warnings quote the values they complain about
+            outcome = _document(source, item, request, caller, compiled, limits, budget, result)
+        if isinstance(outcome, RegistryError):
+            result.errors.append(outcome)
+        else:
+            result.documents.append(outcome)
+    return result
+
+
+def _refusal(refused: XPathRefused, doc: DocumentRequest | None = None) -> RegistryError:
+    where = f"XPath {refused.position}: " if refused.position else ""
+    location = doc.document_unique_id[:128] if doc is not None else (
+        f"XPathList/XPath[{refused.position}]" if refused.position else None)
+    return RegistryError(refused.code, where + refused.reason, location)
+
+
+def _document(source: ImagingDocumentSource, item: InformationDocument, request: InformationRequest,
+              caller: Caller, compiled: list[CompiledXPath], limits: XPathLimits, budget: list[int],
+              result: InformationResult) -> DocumentInformation | RegistryError:
+    resolved = source.resolver.resolve(item.document, caller, anonymize_all=request.anonymize,
+                                       header_wanted=lambda _instance: True)
+    if isinstance(resolved, Unresolved):
+        result.anonymized |= resolved.anonymized
+        return resolved.error
+    result.anonymized |= resolved.anonymized
+    header = resolved.header
+    assert header is not None  # header_wanted: always read
+    frame = None
+    if item.frame_number is not None:
+        if not _POSITIVE.match(item.frame_number):
+            return resolved.error(ErrorCode.INVALID_PARAMETER_VALUE, "FrameNumber is not a positive integer")
+        frame = int(item.frame_number)
+        try:
+            frames = frame_count(header)
+        except FrameError:
+            return resolved.error(ErrorCode.PROCESSING_FAILURE, "The object's Number of Frames is not an integer")
+        if frame > frames:
+            return resolved.error(ErrorCode.FRAME_OUT_OF_RANGE, "FrameNumber is outside the object's frames")
+    # Before de-identification changes the header in place: the audit names the stored patient.
+    provenance = _provenance(resolved.instance, header,
+                             resolved.new_uids.study_instance_uid if resolved.new_uids else "")
+    try:
+        root = native_model(resolved)
+    except DeidentificationRefused:
+        return resolved.error(ErrorCode.UNABLE_TO_ANONYMIZE,
+                              "This document cannot be de-identified under the server's profile and options")
+    except Exception as exc:  # one unreadable header fails its document, not the request
+        log.error("document information failed (%s)", type(exc).__name__)  # never its message: it may quote values
+        code = ErrorCode.UNABLE_TO_ANONYMIZE if resolved.anonymized else ErrorCode.PROCESSING_FAILURE
+        return resolved.error(code, "This document's header could not be rendered as Native DICOM XML")
+    answers = []
+    for position, expression in enumerate(compiled, start=1):
+        try:
+            answer = evaluate(root, expression, limits)
+        except XPathRefused as refused:
+            refused.position = position
+            return _refusal(refused, item.document)
+        budget[0] -= sum(len(etree.tostring(i)) if isinstance(i, etree._Element) else len(i.encode())
+                         for i in answer)
+        if budget[0] < 0:
+            return resolved.error(ErrorCode.SIZE_EXCEEDS_LIMITS,
+                                  f"The answers of this request exceed {MAX_RESPONSE_BYTES >> 20} MiB; "
+                                  "ask for fewer documents or narrower expressions")
+        answers.append(answer)
+    return DocumentInformation(resolved.document_unique_id, answers, item.document.home_community_id, frame,
+                               provenance)
+
+
+def native_model(resolved: ResolvedDocument) -> etree._Element:
+    """The Native DICOM Model of the document's header, de-identified first when it goes out so."""
+    header = resolved.header
+    assert header is not None
+    markers = {tag: header[tag] for tag in PIXEL_TAGS if tag in header}
+    if resolved.deidentifier is not None:
+        header = _deidentified(header, resolved.deidentifier, markers)
+    root = to_native_xml(header)
+    for node in root.iterchildren(_ATTRIBUTE):
+        tag = int(node.get("tag"), 16)
+        if tag in markers and len(node) == 0:  # present in the object, not read: a bulk reference
+            etree.SubElement(node, f"{{{NAMESPACE}}}BulkData", uri=default_bulk_uri((tag,)))
+    return root
+
+
+def _deidentified(header: Dataset, deid: Deidentifier, markers: dict) -> Dataset:
+    """The header as RAD-69's de-identified object carries it. Planned with the pixel marker in
+    place (the decision, pixel rule included, is the one resolve.py's decide() took), applied
+    without it (nothing to blank: no pixel data was read), and the marker put back: the profile
+    keeps pixel data (PS3.15 Table E.1-1 has no row removing it)."""
+    plan = deid.plan_object(header)
+    for tag in markers:
+        del header[tag]
+    plan.apply(header)
+    for tag, element in markers.items():
+        header[tag] = element
+    return header
