@@ -56,6 +56,8 @@ def contract(root: etree._Element) -> dict:
         "messages": {
             m.get("name"): [(p.get("name"), qname(p.get("element"), p)) for p in m.findall("w:part", NS)]
             for m in root.findall("w:message", NS)
+            # RAD-69's own messages: the other operations' are additions (the contract is about RAD-69).
+            if m.get("name") in {op.find(f"w:{io}", NS).get("message").rpartition(":")[2] for io in ("input", "output")}
         },
         "input message": qname(op.find("w:input", NS).get("message"), op),
         "output message": qname(op.find("w:output", NS).get("message"), op),
@@ -83,10 +85,13 @@ def test_wsdl_contract_without_the_reference():
     }
 
 
-def test_only_retrieve_imaging_document_set_is_offered_for_now():
+def test_operations_are_added_after_rad69():
+    """Additive evolution: RAD-69 stays the first operation (code that takes the port type's first
+    operation keeps reaching it); the others are the operation table's rows (tests/soap/test_operations.py)."""
     root = ours()
-    assert [o.get("name") for o in root.iterfind("w:portType/w:operation", NS)] == ["RetrieveImagingDocumentSet"]
-    assert [o.get("name") for o in root.iterfind("w:binding/w:operation", NS)] == ["RetrieveImagingDocumentSet"]
+    port_ops = [o.get("name") for o in root.iterfind("w:portType/w:operation", NS)]
+    assert port_ops[0] == "RetrieveImagingDocumentSet" and len(set(port_ops)) == len(port_ops)
+    assert [o.get("name") for o in root.iterfind("w:binding/w:operation", NS)] == port_ops
 
 
 def test_addressing_and_optional_mtom_policy():
@@ -108,7 +113,9 @@ def test_zeep_loads_the_wsdl_from_disk():
     client = zeep.Client(str(wsdl_dir() / WSDL_NAME), settings=zeep.Settings(strict=True))
     port = client.wsdl.services["ImagingDocumentSource_Service"].ports["ImagingDocumentSource_Port_Soap12"]
     assert type(port.binding).__name__ == "Soap12Binding"
-    assert list(port.binding._operations) == ["RetrieveImagingDocumentSet"]
+    assert list(port.binding._operations)[0] == "RetrieveImagingDocumentSet"
+    rendered = port.binding._operations["RetrieveRenderedImagingDocumentSet"]
+    assert rendered.soapaction == rendered.abstract.wsa_action == "urn:dicom:wado:ws:2011:RetrieveRenderedImagingDocumentSet"
     op = port.binding._operations["RetrieveImagingDocumentSet"]
     assert op.soapaction == RAD69_ACTION and op.abstract.wsa_action == RAD69_ACTION
     assert port.binding_options["address"] == "http://localhost:8080/wado-ws"

@@ -27,7 +27,7 @@ from .retrieve.rad69 import ImagingDocumentSource
 from .security.auth import AuthenticationFailed, Authenticator
 from .soap import envelope, faults, mtom, wsa, wsse
 from .soap.dispatch import dispatch
-from .soap.operations import RAD69, Operation, operation_for
+from .soap.operations import OPERATIONS, RAD69, Operation, operation_for
 from .soap.faults import SOAP12_CONTENT_TYPE, SoapFault
 from .soap.ns import WSSE
 from .store.base import Backend
@@ -200,8 +200,9 @@ class WadoWsApp:
             try:
                 env = envelope.parse_envelope(body, attachments, self._parse_limits)
             except envelope.TooManyDocuments as exc:
-                # The pre-scan counts ihe:DocumentRequest, the element of RAD-69's requests.
-                return self._respond(start_response, RAD69, _too_many_documents(exc.limit), None, ex)
+                # The pre-scan counts each operation's document requests; the answer is that operation's.
+                op = OPERATIONS.get(exc.request or "", RAD69)
+                return self._respond(start_response, op, _too_many_documents(exc.limit), None, ex)
             addr = wsa.read(env.headers)
             wsa.check_must_understand(env.headers, UNDERSTOOD_HEADERS)
             caller = self.authenticator.authenticate(environ.get("HTTP_AUTHORIZATION"), wsse.read(env.headers))

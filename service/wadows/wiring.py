@@ -51,6 +51,7 @@ def create_app(config: Config, backend: Backend) -> WadoWsApp:
         repository_unique_ids=frozenset([config.source.repository_unique_id, *config.source.also_known_as]),
         max_documents=config.server.max_documents,
         chunk_size=config.server.chunk_size,
+        max_render_dimension=config.render.max_dimension,
     )
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # spyne logs request documents on errors
     # pydicom's warnings quote the values they complain about (names, UIDs): never in our logs.

@@ -45,6 +45,8 @@ class SourceSettings:
     repository_unique_ids: frozenset[str]
     max_documents: int = 1000
     chunk_size: int = 1 << 20
+    # Rows/Columns of a rendered image at most this ([render] max_dimension; PS3.18 §6.4.4 0012 beyond).
+    max_render_dimension: int = 4096
 
 
 class ImagingDocumentSource:

@@ -20,6 +20,7 @@ _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _DOCTYPE_UTF16 = [m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-16-le", "utf-16-be")]
 
 _HEADER = q(SOAP12, "Header")
+_BODY = q(SOAP12, "Body")
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -37,7 +38,8 @@ class ParseLimits:
     """What one request may hold, checked while a streaming pre-scan reads it, before any tree exists.
 
     A request of ``max_documents`` documents, each in its own study and series, needs about seven
-    elements per document; headers (WS-Addressing, one UsernameToken, a Timestamp) need a few dozen.
+    elements per document for RAD-69 and up to about twenty for the rendered operation (every
+    rendering parameter, a ContentTypeList, Region's four children); headers (WS-Addressing, one UsernameToken, a Timestamp) need a few dozen.
     Everything beyond is not a request this service can answer, so it costs at most one scan of its
     first elements, never a tree of millions of nodes (issue 17 item 4).
     """
@@ -52,18 +54,23 @@ class ParseLimits:
 
     @property
     def max_elements(self) -> int:
-        return self.extra_elements + 8 * self.max_documents
+        return self.extra_elements + 24 * self.max_documents
 
 
 class TooManyDocuments(Exception):
-    """More DocumentRequests than ``max_documents``: answered urn:dicom:wado:0005, never built."""
+    """More document requests than ``max_documents``: answered urn:dicom:wado:0005, never built.
+    ``request`` is the Body child's Clark name, so the answer is that operation's response."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, request: str | None = None) -> None:
         super().__init__(limit)
         self.limit = limit
+        self.request = request
 
 
-_DOCUMENT_REQUEST = "{urn:ihe:iti:xds-b:2007}DocumentRequest"
+# The per-document elements of the operations (RAD-69's ihe:DocumentRequest, PS3.18 §6.4.2's
+# wado:RenderedDocumentRequest): each counts against max_documents.
+_DOCUMENT_REQUESTS = frozenset({"{urn:ihe:iti:xds-b:2007}DocumentRequest",
+                                "{urn:dicom:wado:ws:2011}RenderedDocumentRequest"})
 _SCAN_CHUNK = 64 << 10
 
 
@@ -77,6 +84,8 @@ class _Scan:
         self.header_depth = 0  # >0 while inside env:Header
         self.header_elements = 0
         self.documents = 0
+        self.in_body = False
+        self.request: str | None = None  # the Body child's tag
         self.text = 0
 
     def start(self, tag: str, attrib: Mapping[str, str], nsmap: Mapping[str, str] | None = None) -> None:
@@ -100,10 +109,14 @@ class _Scan:
                 raise faults.sender(f"The SOAP Header holds more than {lim.max_header_elements} elements")
         elif self.depth == 2 and tag == _HEADER:
             self.header_depth = 1
-        if tag == _DOCUMENT_REQUEST:
+        elif self.depth == 2:
+            self.in_body = tag == _BODY
+        elif self.depth == 3 and self.in_body and self.request is None:
+            self.request = tag
+        if tag in _DOCUMENT_REQUESTS:
             self.documents += 1
             if self.documents > lim.max_documents:
-                raise TooManyDocuments(lim.max_documents)
+                raise TooManyDocuments(lim.max_documents, self.request)
 
     def end(self, tag: str) -> None:
         self.depth -= 1

@@ -16,10 +16,11 @@ from typing import Any, Callable
 from lxml import etree
 
 from ..retrieve.rad69 import ImagingDocumentSource
+from ..retrieve.rendered import retrieve_rendered_imaging_document_set
 from ..security.policy import Caller
 from . import faults, requests, responses
 from .mtom import Attachment
-from .ns import IHE_RAD, q
+from .ns import IHE_RAD, WADO, q
 
 # PS3.18 §6.4 names the WADO-WS actions urn:dicom:wado:ws:2011:<Operation>; some deployed clients
 # (and older drafts) send urn:dicom:ws:wado:2011:<Operation>. Both are accepted for those rows.
@@ -54,7 +55,19 @@ RAD69 = Operation(
     write=responses.retrieve_document_set_response,
 )
 
-OPERATIONS: dict[str, Operation] = {op.request: op for op in (RAD69,)}
+# PS3.18 2016e §6.4.2; the action strings are those of dcm4che's WSDL variant and of Axis2 clients.
+RENDERED = Operation(
+    name="RetrieveRenderedImagingDocumentSet",
+    request=q(WADO, "RetrieveRenderedImagingDocumentSetRequest"),
+    actions=wado_actions("RetrieveRenderedImagingDocumentSet"),
+    response_action="urn:dicom:wado:ws:2011:RetrieveRenderedImagingDocumentSetResponse",
+    model=requests.RetrieveRenderedImagingDocumentSetRequest,
+    to_request=requests.to_rendered_request,
+    handle=retrieve_rendered_imaging_document_set,
+    write=responses.retrieve_rendered_response,
+)
+
+OPERATIONS: dict[str, Operation] = {op.request: op for op in (RAD69, RENDERED)}
 
 
 def operation_for(body: etree._Element) -> Operation:
