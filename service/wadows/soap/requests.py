@@ -79,6 +79,11 @@ def to_retrieve_request(req: RetrieveImagingDocumentSetRequest) -> RetrieveReque
 
 # -- RetrieveRenderedImagingDocumentSet (PS3.18 2016e §6.4.2; dcm4che's dicom.wado.ws.2011.xsd) --------
 
+class RawElement(AnyXml):
+    """An element handed over as itself (dispatch.py registers it): spyne's AnyXml gives only an
+    element's first child, and Region's text form has none."""
+
+
 class _ContentTypeList(ComplexModel):
     __namespace__ = WADO
     _type_info = [("ContentType", Unicode(max_occurs="unbounded"))]
@@ -94,7 +99,7 @@ class _RenderedDocumentRequest(ComplexModel):
         ("Annotation", Unicode),
         ("Rows", Unicode),
         ("Columns", Unicode),
-        ("Region", AnyXml),
+        ("Region", RawElement),
         ("WindowWidth", Unicode),
         ("WindowCenter", Unicode),
         ("ImageQuality", Unicode),
