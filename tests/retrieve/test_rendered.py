@@ -6,6 +6,7 @@ rendering exactly what RAD-69 returns for the same object and key."""
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pydicom
@@ -14,7 +15,7 @@ from PIL import Image
 
 from conftest import run_server
 from support.rad69 import EXPLICIT_LE, Doc, parse_response, request_xml
-from support.rendered import GSPS_SERIES, GSPS_UID, RDoc, build_store, read, rendered_documents, rendered_xml
+from support.rendered import PIXEL_RULES, GSPS_SERIES, GSPS_UID, RDoc, build_store, read, rendered_documents, rendered_xml
 from wadows.render import RenderRequest, render
 from wadows.retrieve.errors import ErrorCode
 
@@ -29,7 +30,10 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def srv(store, tmp_path_factory):
-    running, thread = run_server(store[0], tmp_path_factory.mktemp("rendered-server"), render__max_dimension=1024)
+    tmp = tmp_path_factory.mktemp("rendered-server")
+    rules = tmp / "rules.json"
+    rules.write_text(json.dumps(PIXEL_RULES))
+    running, thread = run_server(store[0], tmp, render__max_dimension=1024, deid__pixel_rules=str(rules))
     yield running
     thread.close()
 
@@ -139,7 +143,9 @@ def test_identity_errors_and_failure(srv, objs):
 
 def test_presentation_state_is_applied(srv, objs):
     ct = objs["CT_small.dcm"]
-    _, (doc,) = ask(srv, [rdoc(srv, ct, PresentationUID=GSPS_UID, PresentationSeriesUID=GSPS_SERIES)])
+    resp, docs = ask(srv, [rdoc(srv, ct, PresentationUID=GSPS_UID, PresentationSeriesUID=GSPS_SERIES)])
+    assert resp.status == "Success", resp.errors
+    (doc,) = docs
     direct = render(read(ct.path), RenderRequest(("image/png",), presentation_uid=GSPS_UID),
                     presentation=read(objs["gsps"].path))
     assert np.array_equal(pixels(doc.data), pixels(direct.data))
@@ -171,12 +177,14 @@ def test_both_action_prefixes_and_no_action(srv, objs):
 def test_anonymized_rendering_is_the_rendering_of_what_rad69_returns(srv, objs):
     """Same object, same key: SourceDocumentUniqueId is RAD-69's DocumentUniqueId, and the pixels are
     those of RAD-69's de-identified object (blanked by the same rule), or both refuse with 0001."""
-    for name in ("CT_small.dcm", "US1_J2KR.dcm", "SC_rgb.dcm"):
+    outcomes = []
+    for name in ("CT_small.dcm", "burned", "US1_J2KR.dcm", "SC_rgb.dcm"):
         obj = objs[name]
         r = srv.post(request_xml([Doc(obj.study, obj.series, obj.sop, srv.repository, "yes")],
                                  (EXPLICIT_LE, "1.2.840.10008.1.2.4.90")))
         rad69 = parse_response(r.headers["Content-Type"], r.content)
         resp, docs = ask(srv, [rdoc(srv, obj, Anonymize="yes", Annotation="patient,technique")])
+        outcomes.append("refused" if rad69.errors else "rendered")
         if rad69.errors:
             assert [e["errorCode"] for e in resp.errors] == [e["errorCode"] for e in rad69.errors]
             assert ErrorCode.UNABLE_TO_ANONYMIZE.value in [e["errorCode"] for e in resp.errors]
@@ -187,6 +195,14 @@ def test_anonymized_rendering_is_the_rendering_of_what_rad69_returns(srv, objs):
         deidentified = pydicom.dcmread(io.BytesIO(data))
         direct = render(deidentified, RenderRequest(("image/png",), annotation=frozenset({"patient", "technique"})))
         assert np.array_equal(pixels(doc.data), pixels(direct.data)), name
+        if name == "burned":
+            # the banner the rule names is blank in the rendering, and was not without Anonymize
+            # (no annotation band drawn over it here)
+            _, (plain,) = ask(srv, [rdoc(srv, obj)])
+            _, (blanked,) = ask(srv, [rdoc(srv, obj, Anonymize="yes")])
+            band = (slice(2, 14), slice(8, 120))
+            assert pixels(plain.data)[band].min() == 255 and pixels(blanked.data)[band].max() == 0
+    assert outcomes == ["rendered", "rendered", "refused", "refused"]
 
 
 def test_anonymized_presentation_state_follows_the_new_uids(srv, objs):

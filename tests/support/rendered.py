@@ -3,6 +3,7 @@ pydicom's bundled test files plus a presentation state written for one of them."
 
 from __future__ import annotations
 
+import copy
 import shutil
 import uuid
 import warnings
@@ -53,10 +54,35 @@ def build_store(root: Path) -> dict[str, Obj]:
         ds = read(dst)
         out[name] = Obj(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID, dst)
     ct = read(root / "CT_small.dcm")
+    burned = burned_in(ct)
+    burned.save_as(root / "burned.dcm", enforce_file_format=True)
+    out["burned"] = Obj(burned.StudyInstanceUID, burned.SeriesInstanceUID, burned.SOPInstanceUID, root / "burned.dcm")
     ps = presentation_state(ct)
     ps.save_as(root / "gsps.dcm", enforce_file_format=True)
     out["gsps"] = Obj(ps.StudyInstanceUID, ps.SeriesInstanceUID, ps.SOPInstanceUID, root / "gsps.dcm")
     return out
+
+
+BURNED_MANUFACTURER = "WADOWS TEST ECHO"
+# A rule for the object below (the legacy {match, regions} form of deid/pixels.py): its top 16 rows.
+PIXEL_RULES = {"rules": [{"name": "wadows test banner", "match": {"Manufacturer": BURNED_MANUFACTURER},
+                          "regions": [[0, 0, 128, 16]]}]}
+
+
+def burned_in(ct: Dataset) -> Dataset:
+    """CT_small with a bright banner in its top rows, declared Burned In Annotation YES: blanked by
+    PIXEL_RULES when anonymized, refused (0001) under rules that do not know it."""
+    import numpy as np
+
+    ds = copy.deepcopy(ct)
+    ds.SOPInstanceUID = "2.25.77703"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.Manufacturer = BURNED_MANUFACTURER
+    ds.BurnedInAnnotation = "YES"
+    arr = ct.pixel_array.copy()
+    arr[2:14, 8:120] = arr.max()
+    ds.PixelData = arr.tobytes()
+    return ds
 
 
 def presentation_state(image: Dataset) -> Dataset:
