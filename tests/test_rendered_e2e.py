@@ -188,3 +188,14 @@ def test_annotation_with_anonymize_shows_no_planted_value_when_read_back(corpus,
         read_any |= any(w.startswith("ANON") for w in words)
         assert not (words & planted), (doc.source_uid, sorted(words & planted))
     assert read_any
+
+
+def test_the_readme_request_is_answered_with_an_anonymized_annotated_png(server):
+    """samples/requests/rendered-plain.xml (the README's curl example) against the bundled samples."""
+    body = (Path(__file__).resolve().parents[1] / "samples" / "requests" / "rendered-plain.xml").read_bytes()
+    r = server.post(body)
+    resp = parse_response(r.headers["Content-Type"], r.content)
+    assert resp.status == "Success", resp.errors
+    (doc,) = rendered_documents(resp)
+    assert doc.mime_type == "image/png" and doc.fields["Anonymize"] == "yes" and doc.source_uid.encode() not in body
+    assert pixels(doc.data).shape == (256, 256)

@@ -158,9 +158,9 @@ def rendered_body(docs: Sequence[RDoc]) -> str:
     return "".join(out)
 
 
-def rendered_xml(docs: Sequence[RDoc], *, action: str | None = ACTION) -> bytes:
+def rendered_xml(docs: Sequence[RDoc], *, action: str | None = ACTION, message_id: str | None = None) -> bytes:
     header = f'<wsa:Action env:mustUnderstand="true">{action}</wsa:Action>' if action else ""
-    header += f"<wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
+    header += f"<wsa:MessageID>{message_id or f'urn:uuid:{uuid.uuid4()}'}</wsa:MessageID>"
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<env:Envelope xmlns:env="{SOAP12}" xmlns:wsa="{NS["wsa"]}">'
             f"<env:Header>{header}</env:Header><env:Body>{rendered_body(docs)}</env:Body></env:Envelope>").encode()
 
