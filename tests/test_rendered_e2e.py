@@ -5,8 +5,6 @@ scanned; the annotation band read back with Tesseract)."""
 
 from __future__ import annotations
 
-import base64
-import copy
 import io
 import re
 import subprocess
@@ -24,7 +22,7 @@ from phi.corpus import corpus_for_tests
 from phi.scanner import allowed_for, scan_bytes, summarize
 from support.needs import need_tool, unavailable
 from support.process import served
-from support.rad69 import NS, parse_response
+from support.rad69 import parse_response, xop_folded
 from support.rendered import RDoc, build_store, read, rendered_documents, rendered_xml
 from wadows.render import RenderRequest, render
 from wadows.soap.wsdl import schema_dir, schema_parser
@@ -76,15 +74,6 @@ def _served_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(text.encode(), schema_parser(), base_url=str(schema_dir() / "x.xsd")))
 
 
-def _xop_folded(resp) -> etree._Element:
-    body = copy.deepcopy(resp.envelope.find("env:Body", NS)[0])
-    for inc in list(body.iter("{http://www.w3.org/2004/08/xop/include}Include")):
-        parent = inc.getparent()
-        parent.remove(inc)
-        parent.text = base64.b64encode(resp.parts[inc.get("href")[4:]]).decode()
-    return body
-
-
 def test_responses_validate_against_the_served_xsd(srv, store):
     schema = _served_schema()
     ct = store[1]["CT_small.dcm"]
@@ -92,7 +81,7 @@ def test_responses_validate_against_the_served_xsd(srv, store):
                  [RDoc(ct.study, ct.series, ct.sop, srv.repository), RDoc(ct.study, ct.series, "1.2.3", srv.repository)],
                  [RDoc(ct.study, ct.series, "1.2.3", srv.repository)]):
         r = srv.post(rendered_xml(docs))
-        body = _xop_folded(parse_response(r.headers["Content-Type"], r.content))
+        body = xop_folded(parse_response(r.headers["Content-Type"], r.content))
         assert schema.validate(body), schema.error_log.last_error
 
 

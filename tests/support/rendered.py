@@ -85,10 +85,11 @@ def burned_in(ct: Dataset) -> Dataset:
     return ds
 
 
-def presentation_state(image: Dataset) -> Dataset:
+def presentation_state(image: Dataset, uid: str = GSPS_UID) -> Dataset:
+    """A GSPS for ``image``: its Modality LUT, window 40/400, identity Presentation LUT (PS3.3 A.33.1)."""
     ps = Dataset()
     ps.SOPClassUID = GSPS
-    ps.SOPInstanceUID = GSPS_UID
+    ps.SOPInstanceUID = uid
     ps.StudyInstanceUID = image.StudyInstanceUID
     ps.SeriesInstanceUID = GSPS_SERIES
     ps.Modality = "PR"
@@ -109,7 +110,7 @@ def presentation_state(image: Dataset) -> Dataset:
     ps.PresentationLUTShape = "IDENTITY"
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = GSPS
-    meta.MediaStorageSOPInstanceUID = GSPS_UID
+    meta.MediaStorageSOPInstanceUID = uid
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ps.file_meta = meta
     return ps

@@ -7,6 +7,8 @@ request (retrieve/model.py), free of SOAP. One model and one mapper per operatio
 
 from __future__ import annotations
 
+from typing import Any, Iterator
+
 from lxml import etree
 from spyne import AnyXml, ComplexModel, Unicode, XmlAttribute
 
@@ -60,19 +62,24 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
-def to_retrieve_request(req: RetrieveImagingDocumentSetRequest) -> RetrieveRequest:
-    docs = []
+def _documents(req, element: str) -> Iterator[tuple[Any, DocumentRequest]]:
+    """Each document request of StudyRequest > SeriesRequest > ``element`` in request order (the
+    order the response keeps), with the identifying part every operation shares."""
     for study in req.StudyRequest or ():
         for series in study.SeriesRequest or ():
-            for d in series.DocumentRequest or ():
-                docs.append(DocumentRequest(
+            for d in getattr(series, element) or ():
+                yield d, DocumentRequest(
                     study_uid=_text(study.studyInstanceUID),
                     series_uid=_text(series.seriesInstanceUID),
                     repository_unique_id=_text(d.RepositoryUniqueId),
                     document_unique_id=_text(d.DocumentUniqueId),
                     home_community_id=_text(d.HomeCommunityId) or None,
                     anonymize=d.Anonymize,
-                ))
+                )
+
+
+def to_retrieve_request(req: RetrieveImagingDocumentSetRequest) -> RetrieveRequest:
+    docs = [doc for _d, doc in _documents(req, "DocumentRequest")]
     syntaxes = tuple(_text(t) for t in (req.TransferSyntaxUIDList.TransferSyntaxUID or ()))
     return RetrieveRequest(documents=tuple(docs), transfer_syntaxes=syntaxes, anonymize=req.Anonymize)
 
@@ -156,24 +163,14 @@ def region_text(region: etree._Element | None) -> str | None:
 
 def to_rendered_request(req: RetrieveRenderedImagingDocumentSetRequest) -> RenderedRequest:
     docs = []
-    for study in req.StudyRequest or ():
-        for series in study.SeriesRequest or ():
-            for d in series.RenderedDocumentRequest or ():
-                document = DocumentRequest(
-                    study_uid=_text(study.studyInstanceUID),
-                    series_uid=_text(series.seriesInstanceUID),
-                    repository_unique_id=_text(d.RepositoryUniqueId),
-                    document_unique_id=_text(d.DocumentUniqueId),
-                    home_community_id=_text(d.HomeCommunityId) or None,
-                    anonymize=d.Anonymize,
-                )
-                content_types = d.ContentTypeList.ContentType if d.ContentTypeList is not None else None
-                docs.append(RenderedDocumentRequest(
-                    document=document,
-                    content_types=tuple(_text(t) for t in (content_types or ())),
-                    annotation=d.Annotation, rows=d.Rows, columns=d.Columns, region=region_text(d.Region),
-                    window_width=d.WindowWidth, window_center=d.WindowCenter, image_quality=d.ImageQuality,
-                    presentation_uid=d.PresentationUID, presentation_series_uid=d.PresentationSeriesUID,
-                    frame_number=d.FrameNumber,
-                ))
+    for d, document in _documents(req, "RenderedDocumentRequest"):
+        content_types = d.ContentTypeList.ContentType if d.ContentTypeList is not None else None
+        docs.append(RenderedDocumentRequest(
+            document=document,
+            content_types=tuple(_text(t) for t in (content_types or ())),
+            annotation=d.Annotation, rows=d.Rows, columns=d.Columns, region=region_text(d.Region),
+            window_width=d.WindowWidth, window_center=d.WindowCenter, image_quality=d.ImageQuality,
+            presentation_uid=d.PresentationUID, presentation_series_uid=d.PresentationSeriesUID,
+            frame_number=d.FrameNumber,
+        ))
     return RenderedRequest(documents=tuple(docs))

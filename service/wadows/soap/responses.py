@@ -33,17 +33,27 @@ def retrieve_document_set_response(result: RetrieveResult) -> tuple[etree._Eleme
     registry_response(result, root)
     attachments = []
     for n, doc in enumerate(result.documents, 1):
-        cid = new_content_id(n)
-        dr = etree.SubElement(root, q(IHE, "DocumentResponse"))
-        if doc.home_community_id:
-            etree.SubElement(dr, q(IHE, "HomeCommunityId")).text = doc.home_community_id
-        etree.SubElement(dr, q(IHE, "RepositoryUniqueId")).text = doc.repository_unique_id
+        dr = _document_response(root, q(IHE, "DocumentResponse"), doc)
         etree.SubElement(dr, q(IHE, "DocumentUniqueId")).text = doc.document_unique_id
-        etree.SubElement(dr, q(IHE, "mimeType")).text = doc.mime_type
-        inc = etree.SubElement(etree.SubElement(dr, q(IHE, "Document")), q(XOP, "Include"))
-        inc.set("href", f"cid:{cid}")
-        attachments.append(Attachment(cid, doc.mime_type, _lazy(doc.chunks)))
+        attachments.append(_document_part(dr, n, doc.mime_type, _lazy(doc.chunks)))
     return root, attachments
+
+
+def _document_response(root: etree._Element, tag: str, doc) -> etree._Element:
+    dr = etree.SubElement(root, tag)
+    if doc.home_community_id:
+        etree.SubElement(dr, q(IHE, "HomeCommunityId")).text = doc.home_community_id
+    etree.SubElement(dr, q(IHE, "RepositoryUniqueId")).text = doc.repository_unique_id
+    return dr
+
+
+def _document_part(dr: etree._Element, n: int, mime_type: str, chunks) -> Attachment:
+    """ihe:mimeType and ihe:Document as an xop:Include of the MTOM part returned (XOP §3)."""
+    cid = new_content_id(n)
+    etree.SubElement(dr, q(IHE, "mimeType")).text = mime_type
+    inc = etree.SubElement(etree.SubElement(dr, q(IHE, "Document")), q(XOP, "Include"))
+    inc.set("href", f"cid:{cid}")
+    return Attachment(cid, mime_type, chunks)
 
 
 def _lazy(factory):
@@ -64,17 +74,10 @@ def retrieve_rendered_response(result: RetrieveResult) -> tuple[etree._Element, 
     registry_response(result, root)
     attachments = []
     for n, doc in enumerate(result.documents, 1):
-        cid = new_content_id(n)
-        dr = etree.SubElement(root, q(WADO, "RenderedDocumentResponse"))
-        if doc.home_community_id:
-            etree.SubElement(dr, q(IHE, "HomeCommunityId")).text = doc.home_community_id
-        etree.SubElement(dr, q(IHE, "RepositoryUniqueId")).text = doc.repository_unique_id
+        dr = _document_response(root, q(WADO, "RenderedDocumentResponse"), doc)
         etree.SubElement(dr, q(WADO, "SourceDocumentUniqueId")).text = doc.source_document_unique_id
         for name in _RENDERED_FIELDS:
             if name in doc.parameters:
                 etree.SubElement(dr, q(WADO, name)).text = doc.parameters[name]
-        etree.SubElement(dr, q(IHE, "mimeType")).text = doc.mime_type
-        inc = etree.SubElement(etree.SubElement(dr, q(IHE, "Document")), q(XOP, "Include"))
-        inc.set("href", f"cid:{cid}")
-        attachments.append(Attachment(cid, doc.mime_type, (doc.data,)))
+        attachments.append(_document_part(dr, n, doc.mime_type, (doc.data,)))
     return root, attachments
