@@ -15,15 +15,15 @@ import wadows
 ROOT = Path(wadows.__file__).parent
 
 # Lowest first. Packages on one layer stay independent of each other (deid/ knows no security/, render/
-# no retrieve/): each imports only downward.
+# no store/): each imports only downward.
 LAYERS: list[set[str]] = [
     {"wadows"},  # the package's face: __version__
     {"implementation", "filespan", "memory", "ttlcache", "codeclock"},
     {"dicom", "samples"},  # the DICOM ground floor (it names wadows in File Meta: implementation.py)
     {"config"},
     {"security", "deid", "audit"},
-    {"store"},
-    {"retrieve", "render"},
+    {"store", "render"},  # render/ knows no store/: it is handed data sets
+    {"retrieve"},  # retrieve/rendered.py hands render/ the (de-identified) object
     {"soap"},
     {"app", "sendfile"},
     {"connections", "wiring"},

@@ -3,8 +3,6 @@ against the OFFICIAL IHE XSDs from ../shared/reference (skipped with a reason wh
 
 from __future__ import annotations
 
-import base64
-import copy
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import requests
 import zeep
 from lxml import etree
 
-from support.rad69 import NS, Doc, parse_response, request_xml
+from support.rad69 import Doc, parse_response, request_xml, xop_folded
 
 OFFICIAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "schemas" / "ihe-official" / "schema"
 
@@ -25,16 +23,6 @@ def official_response_schema() -> etree.XMLSchema:
     if not xsd.exists():
         unavailable(f"official IHE schemas not found at {OFFICIAL} (../shared absent)")
     return etree.XMLSchema(etree.parse(str(xsd)))
-
-
-def xop_folded(resp) -> etree._Element:
-    """The response body with each xop:Include replaced by its part in base64 (the XOP infoset)."""
-    body = copy.deepcopy(resp.envelope.find("env:Body", NS)[0])
-    for inc in list(body.iter("{http://www.w3.org/2004/08/xop/include}Include")):
-        parent = inc.getparent()
-        parent.remove(inc)
-        parent.text = base64.b64encode(resp.parts[inc.get("href")[4:]]).decode()
-    return body
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import pydicom
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "tests"))
 from support.rad69 import Doc, as_mtom, request_xml  # noqa: E402
+from support.rendered import RDoc, rendered_xml  # noqa: E402
 
 from wadows.config import load_config  # noqa: E402
 
@@ -30,6 +31,12 @@ def main() -> None:
     ctype, body = as_mtom(xml)
     (HERE / "rad69-mtom.txt").write_bytes(body)
     (HERE / "rad69-mtom.content-type").write_text(ctype + "\n")
+    first = ct[0]
+    rendered = rendered_xml([RDoc(first.StudyInstanceUID, first.SeriesInstanceUID, first.SOPInstanceUID, repo,
+                                  {"Annotation": "patient,technique", "Rows": "256", "Columns": "256",
+                                   "Anonymize": "yes"}, ("image/png", "image/jpeg"))],
+                            message_id="urn:uuid:6a1f3c2e-8b7d-4e0f-9a25-3c4d5e6f7a80")
+    (HERE / "rendered-plain.xml").write_bytes(rendered)
 
 
 if __name__ == "__main__":

@@ -141,6 +141,11 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class RenderConfig:
+    max_dimension: int = 4096
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig
     source: SourceConfig
@@ -150,11 +155,12 @@ class Config:
     dicomweb: DicomwebConfig
     auth: AuthConfig
     audit: AuditConfig
+    render: RenderConfig = field(default_factory=RenderConfig)
 
 
 _SECTIONS = {"server": ServerConfig, "source": SourceConfig, "store": StoreConfig, "log": LogConfig,
              "deid": DeidConfig, "dicomweb": DicomwebConfig, "auth": AuthConfig,
-             "audit": AuditConfig}
+             "audit": AuditConfig, "render": RenderConfig}
 
 ANONYMOUS_POLICIES = ("identified", "anonymized", "deny")
 CALLER_ACCESS = ("identified", "anonymized")
@@ -207,6 +213,8 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
     cfg = Config(**sections)
     if cfg.server.max_request_bytes == 0 and cfg.server.max_documents >= 1:
         cfg = replace(cfg, server=replace(cfg.server, max_request_bytes=derived_max_request_bytes(cfg.server.max_documents)))
+    if not 1 <= cfg.render.max_dimension <= 65535:
+        raise ConfigError("render.max_dimension must be 1-65535")
     if cfg.server.max_documents < 1 or cfg.server.max_request_bytes < 1024 or cfg.server.chunk_size < 4096:
         raise ConfigError("server limits are too small (max_documents >= 1, max_request_bytes >= 1024, chunk_size >= 4096)")
     if cfg.deid.verify_pixels not in ("auto", True, False):

@@ -12,12 +12,10 @@ from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from support.rendered import GSPS, presentation_state
 from wadows.render import RenderError, RenderRequest, render
 
 from .reference import decoded, eight_bit, linear, rescaled
-
-GSPS = "1.2.840.10008.5.1.4.1.1.11.1"
-
 
 def ct() -> pydicom.Dataset:
     with warnings.catch_warnings():
@@ -26,21 +24,7 @@ def ct() -> pydicom.Dataset:
 
 
 def state(image: pydicom.Dataset, **attrs) -> Dataset:
-    ps = Dataset()
-    ps.SOPClassUID = GSPS
-    ps.SOPInstanceUID = "2.25.1"
-    ref = Dataset()
-    ref.ReferencedSOPClassUID = image.SOPClassUID
-    ref.ReferencedSOPInstanceUID = image.SOPInstanceUID
-    series = Dataset()
-    series.SeriesInstanceUID = image.SeriesInstanceUID
-    series.ReferencedImageSequence = Sequence([ref])
-    ps.ReferencedSeriesSequence = Sequence([series])
-    ps.RescaleSlope, ps.RescaleIntercept, ps.RescaleType = image.RescaleSlope, image.RescaleIntercept, "HU"
-    voi = Dataset()
-    voi.WindowCenter, voi.WindowWidth = 40, 400
-    ps.SoftcopyVOILUTSequence = Sequence([voi])
-    ps.PresentationLUTShape = "IDENTITY"
+    ps = presentation_state(image, "2.25.1")
     for key, value in attrs.items():
         setattr(ps, key, value)
     return ps

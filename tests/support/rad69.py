@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import email.parser
 import email.policy
 import uuid
@@ -121,3 +123,13 @@ def parse_response(content_type: str, body: bytes) -> Response:
             resp.parts[cid] = payload
             resp.part_types[cid] = p.get_content_type()
     return resp
+
+
+def xop_folded(resp: Response) -> etree._Element:
+    """The response body with each xop:Include replaced by its part in base64 (the XOP infoset)."""
+    body = copy.deepcopy(resp.envelope.find("env:Body", NS)[0])
+    for inc in list(body.iter("{http://www.w3.org/2004/08/xop/include}Include")):
+        parent = inc.getparent()
+        parent.remove(inc)
+        parent.text = base64.b64encode(resp.parts[inc.get("href")[4:]]).decode()
+    return body

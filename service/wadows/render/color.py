@@ -15,8 +15,9 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, convert_color_space
 
+from ..dicom.errors import ErrorCode
 from ..dicom.frames import Frame
-from .errors import CANNOT_PROVIDE_IN_FORMAT, RenderError
+from .errors import RenderError
 
 GRAYSCALE = ("MONOCHROME1", "MONOCHROME2")
 _YBR = ("YBR_FULL", "YBR_FULL_422")
@@ -41,12 +42,12 @@ def to_rgb(frame: Frame, ds: Dataset) -> np.ndarray:
                 rgb = apply_color_lut(arr, ds)
                 bits = int(ds.RedPaletteColorLookupTableDescriptor[2])
             except Exception:  # noqa: BLE001 - a broken palette is the object's fault, one error for all
-                raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "the palette colour lookup tables are unusable") from None
+                raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "the palette colour lookup tables are unusable") from None
             return _scale(np.asarray(rgb), bits if bits in (8, 16) else 16)
         if arr.ndim != 3 or arr.shape[-1] != 3:
-            raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "a colour image without three samples per pixel")
+            raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "a colour image without three samples per pixel")
         if space in _YBR:
             arr = convert_color_space(arr, space, "RGB")
         elif space not in ("RGB", *_DECODED_AS_RGB):
-            raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "the photometric interpretation cannot be rendered")
+            raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "the photometric interpretation cannot be rendered")
     return _scale(np.asarray(arr), frame.bits_stored)

@@ -17,13 +17,13 @@ from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.uid import MPEGTransferSyntaxes
 
+from ..dicom.errors import ErrorCode
 from ..dicom.frames import Frame, FrameError, UnsupportedFrame, decode_frame, frame_count, pixel_keyword, \
     transfer_syntax
 from . import annotate
 from .color import GRAYSCALE, to_rgb
 from .encode import encode
-from .errors import CANNOT_PROVIDE_IN_FORMAT, FRAME_OUT_OF_RANGE, PRESENTATION_UID_UNKNOWN, PROCESSING_FAILURE, \
-    SINGLE_IMAGE_FORMAT_MULTIFRAME, SIZE_EXCEEDS_LIMITS, RenderError
+from .errors import RenderError
 from .geometry import crop, fit, natural_size, pixel_aspect, resize
 from .presentation import present
 from .request import DEFAULT_MAX_DIMENSION, DEFAULT_QUALITY, JPEG, WHOLE, Region, RenderRequest
@@ -76,28 +76,28 @@ def check_object(ds: Dataset, request: RenderRequest) -> int:
     """What the object allows, before any pixel is decoded; returns the 0-based frame index."""
     if pixel_keyword(ds) is None:
         # SR, KOS, RT Plan, waveforms, encapsulated documents: nothing to render (PS3.18 §6.4.4).
-        raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "the object has no pixel data to render")
+        raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "the object has no pixel data to render")
     try:
         ts = transfer_syntax(ds)
     except FrameError:
-        raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "the object names no transfer syntax") from None
+        raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "the object names no transfer syntax") from None
     if ts in MPEGTransferSyntaxes:
-        raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "video is not rendered as a still image")
+        raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "video is not rendered as a still image")
     try:
         frames = frame_count(ds)
         rows, columns = int(ds.Rows), int(ds.Columns)
     except (FrameError, AttributeError, TypeError, ValueError):
-        raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "the Image Pixel module is incomplete") from None
+        raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "the Image Pixel module is incomplete") from None
     if rows < 1 or columns < 1:
-        raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "the image has no rows or columns")
+        raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "the image has no rows or columns")
     if rows * columns > MAX_SOURCE_PIXELS:
-        raise RenderError(SIZE_EXCEEDS_LIMITS, "the image is larger than the renderer accepts")
+        raise RenderError(ErrorCode.SIZE_EXCEEDS_LIMITS, "the image is larger than the renderer accepts")
     if frames == 1:
         return 0   # PS3.18 §6.2.x: FrameNumber is ignored for a single-frame object
     if request.frame_number is None:
-        raise RenderError(SINGLE_IMAGE_FORMAT_MULTIFRAME, "a multi-frame object needs FrameNumber")
+        raise RenderError(ErrorCode.SINGLE_IMAGE_FORMAT_MULTIFRAME, "a multi-frame object needs FrameNumber")
     if not 1 <= request.frame_number <= frames:
-        raise RenderError(FRAME_OUT_OF_RANGE, "FrameNumber is outside the object's frames")
+        raise RenderError(ErrorCode.FRAME_OUT_OF_RANGE, "FrameNumber is outside the object's frames")
     return request.frame_number - 1
 
 
@@ -105,15 +105,15 @@ def _decode(ds: Dataset, index: int, open_value: Callable[[], BinaryIO] | None) 
     try:
         return decode_frame(ds, index, open_value=open_value)
     except UnsupportedFrame:
-        raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "no installed decoder handles the pixel data") from None
+        raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "no installed decoder handles the pixel data") from None
     except FrameError:
-        raise RenderError(PROCESSING_FAILURE, "the pixel data cannot be decoded") from None
+        raise RenderError(ErrorCode.PROCESSING_FAILURE, "the pixel data cannot be decoded") from None
 
 
 def _grayscale(frame: Frame, view: Dataset, request: RenderRequest) -> tuple[np.ndarray, Window | None, str]:
     stored = frame.pixels
     if stored.ndim != 2:
-        raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "a grayscale image with more than one sample per pixel")
+        raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "a grayscale image with more than one sample per pixel")
     asked = Window(request.window_center, request.window_width) if request.window_center is not None else None
     lo, hi = (int(stored.min()), int(stored.max())) if stored.dtype.kind in "iu" else (0, -1)
     if 0 <= hi - lo < _TABLE_LIMIT:
@@ -160,7 +160,7 @@ def render(ds: Dataset, request: RenderRequest, *, presentation: Dataset | None 
         except (AttributeError, KeyError, TypeError, ValueError, IndexError, OverflowError, ZeroDivisionError):
             # A header value the pipeline cannot use (a malformed DS, a LUT shorter than its descriptor):
             # the object's fault, reported as one code with a fixed text, never a traceback.
-            raise RenderError(PROCESSING_FAILURE, "the object's image attributes cannot be used") from None
+            raise RenderError(ErrorCode.PROCESSING_FAILURE, "the object's image attributes cannot be used") from None
 
 
 def _render(ds: Dataset, request: RenderRequest, presentation: Dataset | None,
@@ -169,14 +169,14 @@ def _render(ds: Dataset, request: RenderRequest, presentation: Dataset | None,
     mime = request.validate(max_dimension)
     index = check_object(ds, request)
     if request.presentation_uid is not None and presentation is None:
-        raise RenderError(PRESENTATION_UID_UNKNOWN, "the presentation state was not found")
+        raise RenderError(ErrorCode.PRESENTATION_UID_UNKNOWN, "the presentation state was not found")
     frame = _decode(ds, index, open_value)
     view = frame_view(ds, index)
     aspect = pixel_aspect(view)
     space = frame.photometric.upper()
     if presentation is not None:
         if space not in GRAYSCALE or frame.pixels.ndim != 2:
-            raise RenderError(CANNOT_PROVIDE_IN_FORMAT, "a grayscale presentation state cannot apply to colour")
+            raise RenderError(ErrorCode.CANNOT_PROVIDE_IN_FORMAT, "a grayscale presentation state cannot apply to colour")
         shown = present(frame.pixels, ds, presentation, index + 1, aspect)
         img, window, source, aspect = shown.image, shown.window, "presentation state", shown.aspect
         mode = "L"

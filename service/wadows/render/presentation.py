@@ -20,7 +20,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from pydicom.dataset import Dataset
 
-from .errors import INVALID_PARAMETER_VALUE, RenderError
+from ..dicom.errors import ErrorCode
+from .errors import RenderError
 from .voi import Window, Y_MAX, apply_lut, apply_window, lut_values, min_max_window, modality_values, object_window, \
     to_uint8
 
@@ -59,7 +60,7 @@ def check_state(state: Dataset, ds: Dataset, frame: int) -> None:
     (Referenced Series Sequence > Referenced Image Sequence); otherwise urn:dicom:wado:0012."""
     sop_class = str(state.get("SOPClassUID", GSPS_SOP_CLASS))
     if sop_class != GSPS_SOP_CLASS:
-        raise RenderError(INVALID_PARAMETER_VALUE, "PresentationUID is not a Grayscale Softcopy Presentation State")
+        raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "PresentationUID is not a Grayscale Softcopy Presentation State")
     sop_uid = str(ds.get("SOPInstanceUID", ""))
     series_uid = str(ds.get("SeriesInstanceUID", ""))
     for series in state.get("ReferencedSeriesSequence") or ():
@@ -67,7 +68,7 @@ def check_state(state: Dataset, ds: Dataset, frame: int) -> None:
             continue
         if _refs_image(series.get("ReferencedImageSequence"), sop_uid, frame):
             return
-    raise RenderError(INVALID_PARAMETER_VALUE, "the presentation state does not reference this image")
+    raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "the presentation state does not reference this image")
 
 
 def _voi(values: np.ndarray, state: Dataset, sop_uid: str, frame: int) -> tuple[np.ndarray, Window | None]:
@@ -165,7 +166,7 @@ def _spatial(img: np.ndarray, state: Dataset, aspect: float) -> tuple[np.ndarray
     """C.10.6.1: Image Rotation clockwise (0, 90, 180, 270), then Image Horizontal Flip."""
     rotation = int(state.get("ImageRotation", 0) or 0) % 360
     if rotation not in (0, 90, 180, 270):
-        raise RenderError(INVALID_PARAMETER_VALUE, "the presentation state's Image Rotation is not a right angle")
+        raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "the presentation state's Image Rotation is not a right angle")
     img = np.rot90(img, k=-(rotation // 90))
     if rotation in (90, 270):
         aspect = 1 / aspect
@@ -193,5 +194,5 @@ def present(stored: np.ndarray, ds: Dataset, state: Dataset, frame: int, aspect:
     except RenderError:
         raise
     except (AttributeError, KeyError, TypeError, ValueError, IndexError):
-        raise RenderError(INVALID_PARAMETER_VALUE, "the presentation state is malformed") from None
+        raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "the presentation state is malformed") from None
     return Presented(img, window, aspect)

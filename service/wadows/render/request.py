@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .errors import FORMAT_NOT_SUPPORTED, INVALID_PARAMETER_VALUE, RenderError
+from ..dicom.errors import ErrorCode
+from .errors import RenderError
 
 JPEG, PNG, GIF = "image/jpeg", "image/png", "image/gif"
 PRODUCIBLE = (JPEG, PNG, GIF)
@@ -38,9 +39,9 @@ class Region:
     def __post_init__(self) -> None:
         values = (self.x1, self.y1, self.x2, self.y2)
         if not all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in values):
-            raise RenderError(INVALID_PARAMETER_VALUE, "Region values must lie in 0.0-1.0")
+            raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "Region values must lie in 0.0-1.0")
         if not (self.x1 < self.x2 and self.y1 < self.y2):
-            raise RenderError(INVALID_PARAMETER_VALUE, "Region must have x1 < x2 and y1 < y2")
+            raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "Region must have x1 < x2 and y1 < y2")
 
     def text(self) -> str:
         return ",".join(_decimal(v) for v in (self.x1, self.y1, self.x2, self.y2))
@@ -54,7 +55,7 @@ def parse_region(text: str) -> Region:
     four numbers in the SOAP layer)."""
     parts = [p.strip() for p in text.split(",")]
     if len(parts) != 4:
-        raise RenderError(INVALID_PARAMETER_VALUE, "Region must be four decimals x1,y1,x2,y2")
+        raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "Region must be four decimals x1,y1,x2,y2")
     x1, y1, x2, y2 = (parse_decimal(p, "Region") for p in parts)
     return Region(x1, y1, x2, y2)
 
@@ -63,16 +64,16 @@ def parse_decimal(text: str, name: str) -> float:
     try:
         value = float(text.strip())
     except (AttributeError, ValueError):
-        raise RenderError(INVALID_PARAMETER_VALUE, f"{name} is not a decimal number") from None
+        raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, f"{name} is not a decimal number") from None
     if not math.isfinite(value):
-        raise RenderError(INVALID_PARAMETER_VALUE, f"{name} is not a finite number")
+        raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, f"{name} is not a finite number")
     return value
 
 
 def parse_int(text: str, name: str) -> int:
     text = text.strip()
     if not _INT.match(text):
-        raise RenderError(INVALID_PARAMETER_VALUE, f"{name} is not a positive integer")
+        raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, f"{name} is not a positive integer")
     return int(text)
 
 
@@ -81,7 +82,7 @@ def parse_annotation(text: str) -> frozenset[str]:
     tokens = [t.strip().lower() for t in re.split(r"[,\s]+", text) if t.strip()]
     unknown = [t for t in tokens if t not in ANNOTATIONS]
     if unknown or not tokens:
-        raise RenderError(INVALID_PARAMETER_VALUE, "Annotation must be patient and/or technique")
+        raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "Annotation must be patient and/or technique")
     return frozenset(tokens)
 
 
@@ -103,7 +104,7 @@ def choose_content_type(content_types: Iterable[str]) -> str:
             return kind
         if kind in WILDCARDS:
             return WILDCARDS[kind]
-    raise RenderError(FORMAT_NOT_SUPPORTED, "none of the requested content types can be rendered")
+    raise RenderError(ErrorCode.FORMAT_NOT_SUPPORTED, "none of the requested content types can be rendered")
 
 
 @dataclass(frozen=True)
@@ -149,22 +150,22 @@ class RenderRequest:
         """Check the request on its own; returns the content type that will be produced."""
         for name, value in (("Rows", self.rows), ("Columns", self.columns)):
             if value is not None and not 1 <= value <= max_dimension:
-                raise RenderError(INVALID_PARAMETER_VALUE, f"{name} must be 1-{max_dimension}")
+                raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, f"{name} must be 1-{max_dimension}")
         if self.image_quality is not None and not 1 <= self.image_quality <= 100:
-            raise RenderError(INVALID_PARAMETER_VALUE, "ImageQuality must be 1-100")
+            raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "ImageQuality must be 1-100")
         if (self.window_center is None) != (self.window_width is None):
             # PS3.18 §6.2.x: windowWidth and windowCenter are required together.
-            raise RenderError(INVALID_PARAMETER_VALUE, "WindowCenter and WindowWidth must be given together")
+            raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "WindowCenter and WindowWidth must be given together")
         if self.window_width is not None and not (math.isfinite(self.window_width) and self.window_width >= 1):
             # PS3.3 C.11.2.1.2.1: Window Width >= 1 for the LINEAR function the request implies.
-            raise RenderError(INVALID_PARAMETER_VALUE, "WindowWidth must be at least 1")
+            raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "WindowWidth must be at least 1")
         if self.window_center is not None and not math.isfinite(self.window_center):
-            raise RenderError(INVALID_PARAMETER_VALUE, "WindowCenter is not a finite number")
+            raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "WindowCenter is not a finite number")
         if self.window_center is not None and self.presentation_uid is not None:
             # PS3.18 §6.2.x: the presentation state's VOI and an explicit window exclude each other.
-            raise RenderError(INVALID_PARAMETER_VALUE, "a window cannot be given with PresentationUID")
+            raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "a window cannot be given with PresentationUID")
         if not self.annotation <= set(ANNOTATIONS):
-            raise RenderError(INVALID_PARAMETER_VALUE, "Annotation must be patient and/or technique")
+            raise RenderError(ErrorCode.INVALID_PARAMETER_VALUE, "Annotation must be patient and/or technique")
         if self.region is not None:
             Region(self.region.x1, self.region.y1, self.region.x2, self.region.y2)
         return choose_content_type(self.content_types)

@@ -51,6 +51,8 @@ class SourceSettings:
     # The audit trail names each document's patient (PS3.15 A.5.3.7), which only the header knows:
     # read it for every document, not only for Anonymize (one open per document, as check() costs).
     read_patient: bool = False
+    # Rows/Columns of a rendered image at most this ([render] max_dimension; PS3.18 §6.4.4 0012 beyond).
+    max_render_dimension: int = 4096
 
 
 class ImagingDocumentSource:

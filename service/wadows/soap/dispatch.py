@@ -20,8 +20,8 @@ from spyne.protocol.xml import XmlDocument
 from spyne.server import ServerBase
 
 from . import faults
-from .ns import IHE_RAD
 from .operations import OPERATIONS, Operation
+from .requests import RawElement
 
 
 def _method(op: Operation):
@@ -32,6 +32,12 @@ def _method(op: Operation):
     return rpc(op.model, _body_style="bare", _returns=AnyXml, _in_message_name=op.request)(method)
 
 
+class _XmlDocument(XmlDocument):
+    def __init__(self) -> None:
+        super().__init__()
+        self.deserialization_handlers[RawElement] = lambda _ctx, _cls, element: element
+
+
 def _namespace(op: Operation) -> str:
     return op.request[1:].partition("}")[0]
 
@@ -39,7 +45,7 @@ def _namespace(op: Operation) -> str:
 def _server_for(tns: str) -> ServerBase:
     rows = {op.name: _method(op) for op in OPERATIONS.values() if _namespace(op) == tns}
     service = type("_ImagingDocumentSource", (ServiceBase,), rows)
-    return ServerBase(Application([service], tns=tns, in_protocol=XmlDocument(), out_protocol=XmlDocument()))
+    return ServerBase(Application([service], tns=tns, in_protocol=_XmlDocument(), out_protocol=XmlDocument()))
 
 
 _SERVERS = {tns: _server_for(tns) for tns in sorted({_namespace(op) for op in OPERATIONS.values()})}

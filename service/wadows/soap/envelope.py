@@ -20,6 +20,7 @@ _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _DOCTYPE_UTF16 = [m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-16-le", "utf-16-be")]
 
 _HEADER = q(SOAP12, "Header")
+_BODY = q(SOAP12, "Body")
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -37,7 +38,8 @@ class ParseLimits:
     """What one request may hold, checked while a streaming pre-scan reads it, before any tree exists.
 
     A request of ``max_documents`` documents, each in its own study and series, needs about seven
-    elements per document; headers (WS-Addressing, one UsernameToken, a Timestamp) need a few dozen.
+    elements per document for RAD-69 and up to about twenty for the rendered operation (every
+    rendering parameter, a ContentTypeList, Region's four children); headers (WS-Addressing, one UsernameToken, a Timestamp) need a few dozen.
     Everything beyond is not a request this service can answer, so it costs at most one scan of its
     first elements, never a tree of millions of nodes (issue 17 item 4).
     """
@@ -52,7 +54,7 @@ class ParseLimits:
 
     @property
     def max_elements(self) -> int:
-        return self.extra_elements + 8 * self.max_documents
+        return self.extra_elements + 24 * self.max_documents
 
 
 class TooManyDocuments(Exception):
@@ -65,10 +67,11 @@ class TooManyDocuments(Exception):
         self.request = request
 
 
-# The per-document elements of the operations: RAD-69's ihe:DocumentRequest and the
-# wado:DocumentRequest of RetrieveImagingDocumentSetInformation (PS3.18 §6.4.3).
-_DOCUMENT_REQUESTS = frozenset({"{urn:ihe:iti:xds-b:2007}DocumentRequest", "{urn:dicom:wado:ws:2011}DocumentRequest"})
-_BODY = q(SOAP12, "Body")
+# The per-document elements of the operations: RAD-69's ihe:DocumentRequest, the
+# wado:DocumentRequest of RetrieveImagingDocumentSetInformation (PS3.18 §6.4.3) and PS3.18 §6.4.2's
+# wado:RenderedDocumentRequest: each counts against max_documents.
+_DOCUMENT_REQUESTS = frozenset({"{urn:ihe:iti:xds-b:2007}DocumentRequest", "{urn:dicom:wado:ws:2011}DocumentRequest",
+                                "{urn:dicom:wado:ws:2011}RenderedDocumentRequest"})
 _SCAN_CHUNK = 64 << 10
 
 

@@ -17,6 +17,7 @@ from lxml import etree
 
 from ..retrieve.docinfo import retrieve_imaging_document_set_information
 from ..retrieve.rad69 import ImagingDocumentSource
+from ..retrieve.rendered import retrieve_rendered_imaging_document_set
 from ..security.policy import Caller
 from . import faults, information, requests, responses
 from .mtom import Attachment
@@ -68,7 +69,19 @@ DOCUMENT_SET_INFORMATION = Operation(
     write=information.information_response,
 )
 
-OPERATIONS: dict[str, Operation] = {op.request: op for op in (RAD69, DOCUMENT_SET_INFORMATION)}
+# PS3.18 2016e §6.4.2; the action strings are those of dcm4che's WSDL variant and of Axis2 clients.
+RENDERED = Operation(
+    name="RetrieveRenderedImagingDocumentSet",
+    request=q(WADO, "RetrieveRenderedImagingDocumentSetRequest"),
+    actions=wado_actions("RetrieveRenderedImagingDocumentSet"),
+    response_action="urn:dicom:wado:ws:2011:RetrieveRenderedImagingDocumentSetResponse",
+    model=requests.RetrieveRenderedImagingDocumentSetRequest,
+    to_request=requests.to_rendered_request,
+    handle=retrieve_rendered_imaging_document_set,
+    write=responses.retrieve_rendered_response,
+)
+
+OPERATIONS: dict[str, Operation] = {op.request: op for op in (RAD69, RENDERED, DOCUMENT_SET_INFORMATION)}
 
 
 def operation_for(body: etree._Element) -> Operation:

@@ -7,11 +7,13 @@ request (retrieve/model.py), free of SOAP. One model and one mapper per operatio
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
-from spyne import ComplexModel, Unicode, XmlAttribute
+from lxml import etree
+from spyne import AnyXml, ComplexModel, Unicode, XmlAttribute
 
 from ..retrieve.model import DocumentRequest, RetrieveRequest
+from ..retrieve.rendered import RenderedDocumentRequest, RenderedRequest
 from .ns import IHE, IHE_RAD, WADO
 
 
@@ -60,12 +62,12 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
-def document_requests(study_requests) -> Iterator[tuple[DocumentRequest, object]]:
+def document_requests(study_requests, element: str = "DocumentRequest") -> Iterator[tuple[DocumentRequest, object]]:
     """Every DocumentRequest of a StudyRequest > SeriesRequest > DocumentRequest body (the shape of all
     three WADO-WS requests, PS3.18 §6.4), in request order, with its model for what an operation adds."""
     for study in study_requests or ():
         for series in study.SeriesRequest or ():
-            for d in series.DocumentRequest or ():
+            for d in getattr(series, element) or ():
                 yield DocumentRequest(
                     study_uid=_text(study.studyInstanceUID),
                     series_uid=_text(series.seriesInstanceUID),
@@ -76,7 +78,105 @@ def document_requests(study_requests) -> Iterator[tuple[DocumentRequest, object]
                 ), d
 
 
+def _documents(req, element: str) -> Iterator[tuple[Any, DocumentRequest]]:
+    """The rendered request's documents (RenderedDocumentRequest, PS3.18 §6.4.2), model first."""
+    for doc, d in document_requests(req.StudyRequest, element):
+        yield d, doc
+
+
 def to_retrieve_request(req: RetrieveImagingDocumentSetRequest) -> RetrieveRequest:
     docs = [doc for doc, _ in document_requests(req.StudyRequest)]
     syntaxes = tuple(_text(t) for t in (req.TransferSyntaxUIDList.TransferSyntaxUID or ()))
     return RetrieveRequest(documents=tuple(docs), transfer_syntaxes=syntaxes, anonymize=req.Anonymize)
+
+
+# -- RetrieveRenderedImagingDocumentSet (PS3.18 2016e §6.4.2; dcm4che's dicom.wado.ws.2011.xsd) --------
+
+class RawElement(AnyXml):
+    """An element handed over as itself (dispatch.py registers it): spyne's AnyXml gives only an
+    element's first child, and Region's text form has none."""
+
+
+class _ContentTypeList(ComplexModel):
+    __namespace__ = WADO
+    _type_info = [("ContentType", Unicode(max_occurs="unbounded"))]
+
+
+class _RenderedDocumentRequest(ComplexModel):
+    __namespace__ = WADO
+    # Schema order (wado:RenderingParameters); Region is mixed content (text or XMin.. children), read raw.
+    _type_info = [
+        ("HomeCommunityId", Unicode.customize(sub_ns=IHE)),
+        ("RepositoryUniqueId", Unicode.customize(sub_ns=IHE)),
+        ("DocumentUniqueId", Unicode.customize(sub_ns=IHE)),
+        ("Annotation", Unicode),
+        ("Rows", Unicode),
+        ("Columns", Unicode),
+        ("Region", RawElement),
+        ("WindowWidth", Unicode),
+        ("WindowCenter", Unicode),
+        ("ImageQuality", Unicode),
+        ("PresentationUID", Unicode),
+        ("PresentationSeriesUID", Unicode),
+        ("Anonymize", Unicode),
+        ("FrameNumber", Unicode),
+        ("ContentTypeList", _ContentTypeList),
+    ]
+
+
+class _RenderedSeriesRequest(ComplexModel):
+    __namespace__ = WADO
+    _type_info = [
+        ("seriesInstanceUID", XmlAttribute(Unicode)),
+        ("RenderedDocumentRequest", _RenderedDocumentRequest.customize(max_occurs="unbounded")),
+    ]
+
+
+class _RenderedStudyRequest(ComplexModel):
+    __namespace__ = WADO
+    _type_info = [
+        ("studyInstanceUID", XmlAttribute(Unicode)),
+        ("SeriesRequest", _RenderedSeriesRequest.customize(max_occurs="unbounded")),
+    ]
+
+
+class RetrieveRenderedImagingDocumentSetRequest(ComplexModel):
+    __namespace__ = WADO
+    __type_name__ = "RetrieveRenderedImagingDocumentSetRequestType"
+    _type_info = [("StudyRequest", _RenderedStudyRequest.customize(max_occurs="unbounded"))]
+
+
+_REGION_CHILDREN = (("XMin", "YMin", "XMax", "YMax"), ("Xmin", "Ymin", "Xmax", "Ymax"))
+
+
+def region_text(region: etree._Element | None) -> str | None:
+    """The Region as "x1,y1,x2,y2" whichever spelling came (the XSD's RegionType: text as dcm4che
+    sends it, or XMin/YMin/XMax/YMax children as PS3.18 2016e writes it). Text and children together
+    is not one region: returned as text the renderer refuses (urn:dicom:wado:0012)."""
+    if region is None:
+        return None
+    children = [c for c in region if isinstance(c.tag, str)]
+    text = "".join(region.itertext()) if not children else (region.text or "")
+    if not children:
+        return text.strip()
+    if text.strip() or any((c.tail or "").strip() for c in children):
+        return "text and children"
+    names = tuple(etree.QName(c).localname for c in children)
+    if names not in _REGION_CHILDREN:
+        return "unknown children"
+    return ",".join((c.text or "").strip() for c in children)
+
+
+def to_rendered_request(req: RetrieveRenderedImagingDocumentSetRequest) -> RenderedRequest:
+    docs = []
+    for d, document in _documents(req, "RenderedDocumentRequest"):
+        content_types = d.ContentTypeList.ContentType if d.ContentTypeList is not None else None
+        docs.append(RenderedDocumentRequest(
+            document=document,
+            content_types=tuple(_text(t) for t in (content_types or ())),
+            annotation=d.Annotation, rows=d.Rows, columns=d.Columns, region=region_text(d.Region),
+            window_width=d.WindowWidth, window_center=d.WindowCenter, image_quality=d.ImageQuality,
+            presentation_uid=d.PresentationUID, presentation_series_uid=d.PresentationSeriesUID,
+            frame_number=d.FrameNumber,
+        ))
+    return RenderedRequest(documents=tuple(docs))

@@ -1,0 +1,231 @@
+"""RetrieveRenderedImagingDocumentSet (PS3.18 2016e §6.4.2): each document as a JPEG, PNG or GIF.
+
+Per document, in request order: the resolution every operation shares (resolve.py: repository,
+Anonymize, UIDs, lookup, study/series, availability, the de-identifier's decision and new UIDs),
+the rendering parameters checked (render/request.py), what the object allows checked on its header
+(frames, pixel data, video: render.check_object), the presentation state looked up, then the
+object read, de-identified when asked, and rendered. Every failure is that document's RegistryError
+and the others are still answered (PartialSuccess, as RAD-69: IHE RAD TF-3 4.69.4.2.3). Images are
+small, so each is rendered completely before the response starts; nothing is cut short later.
+
+Anonymize (PS3.18 §8.1.7): the rendering is made from the de-identified object, by the same
+Deidentifier.deidentify RAD-69's stream runs, so burned-in text is blanked by the same rule or the
+document is refused with urn:dicom:wado:0001; the annotation is read from that de-identified data set
+(dummies, the keyed pseudonymous ID, shifted dates); SourceDocumentUniqueId is the new SOP Instance
+UID, the one RAD-69 answers for the same object and key. A presentation state is de-identified with
+the same key, so its references name the new UIDs and the PresentationUID echoed is the mapped one.
+Overlays and graphic annotations are never drawn (render/presentation.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Iterator
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+
+from ..deid import DeidentificationRefused
+from ..render import RenderError, RenderRequest, check_object, render
+from ..security.policy import TRUSTED, Caller
+from ..security.uids import is_valid_uid
+from .errors import ErrorCode
+from .model import DocumentRequest, RegistryError, RetrieveResult
+from .resolve import ResolvedDocument, Unresolved, unavailable
+
+if TYPE_CHECKING:
+    from .rad69 import ImagingDocumentSource
+
+log = logging.getLogger("wadows")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDocumentRequest:
+    """One wado:RenderedDocumentRequest; the rendering parameters as the strings the wire carries
+    (dcm4che's XSD types them xs:string, so a bad value is this document's 0012, not a fault)."""
+
+    document: DocumentRequest
+    content_types: tuple[str, ...]
+    annotation: str | None = None
+    rows: str | None = None
+    columns: str | None = None
+    region: str | None = None  # "x1,y1,x2,y2", whichever spelling came (soap/requests.py)
+    window_width: str | None = None
+    window_center: str | None = None
+    image_quality: str | None = None
+    presentation_uid: str | None = None
+    presentation_series_uid: str | None = None
+    frame_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedRequest:
+    documents: tuple[RenderedDocumentRequest, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDocument:
+    repository_unique_id: str
+    source_document_unique_id: str  # the new SOP Instance UID when anonymized
+    mime_type: str
+    # PS3.18 §6.4.2.2: the parameters used, defaults included, in dcm4che's XSD order.
+    parameters: dict[str, str]
+    data: bytes
+    home_community_id: str | None = None
+
+
+class RenderedResult(RetrieveResult):
+    """RetrieveResult's status rules (Success / PartialSuccess / Failure) over rendered documents."""
+
+
+# -- quiet: pydicom quotes element values in its warnings and log records ------------------------------
+
+class _DropWhileRendering(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.active = 0
+        self.lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.active == 0
+
+
+_PYDICOM_FILTER = _DropWhileRendering()
+logging.getLogger("pydicom").addFilter(_PYDICOM_FILTER)
+
+
+@contextmanager
+def quiet_pydicom() -> Iterator[None]:
+    """While a document is read, de-identified and rendered, pydicom says nothing: its warnings and
+    log records quote the values they object to (a name, a UID), which are PHI when anonymizing.
+    Process-wide silencing (wiring.quiet_libraries) is the default; this holds when it is not."""
+    with _PYDICOM_FILTER.lock:
+        _PYDICOM_FILTER.active += 1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        with _PYDICOM_FILTER.lock:
+            _PYDICOM_FILTER.active -= 1
+
+
+# -- the operation -------------------------------------------------------------------------------------
+
+def retrieve_rendered_imaging_document_set(source: ImagingDocumentSource, request: RenderedRequest,
+                                           caller: Caller = TRUSTED) -> RenderedResult:
+    result = RenderedResult()
+    limit = source.settings.max_documents
+    if len(request.documents) > limit:
+        result.errors.append(RegistryError(
+            ErrorCode.SIZE_EXCEEDS_LIMITS,
+            f"The request asks for {len(request.documents)} documents; this server returns at most {limit} per request"))
+        return result
+    for doc in request.documents:
+        outcome = _document(source, doc, caller, result)
+        if isinstance(outcome, RegistryError):
+            result.errors.append(outcome)
+        else:
+            result.documents.append(outcome)
+    return result
+
+
+def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, caller: Caller,
+              result: RenderedResult) -> RenderedDocument | RegistryError:
+    resolved = source.resolver.resolve(doc.document, caller, header_wanted=lambda _i: True)
+    result.anonymized |= resolved.anonymized
+    if isinstance(resolved, Unresolved):
+        return resolved.error
+    max_dimension = source.settings.max_render_dimension
+    try:
+        wanted = RenderRequest.from_wire(
+            doc.content_types, rows=doc.rows, columns=doc.columns, region=doc.region,
+            window_center=doc.window_center, window_width=doc.window_width, image_quality=doc.image_quality,
+            frame_number=doc.frame_number, annotation=doc.annotation, presentation_uid=doc.presentation_uid,
+            max_dimension=max_dimension)
+        assert resolved.header is not None
+        with quiet_pydicom():
+            # Frames, pixel data, video, size: answered from the header, before any pixel is read.
+            check_object(resolved.header, wanted)
+    except RenderError as exc:
+        return resolved.error(ErrorCode(exc.code), exc.message)
+    state = _presentation_state(source, doc, resolved)
+    if isinstance(state, RegistryError):
+        return state
+    try:
+        with quiet_pydicom():
+            ds = _read(source, resolved)
+            if resolved.deidentifier is not None:
+                ds = resolved.deidentifier.deidentify(ds)
+                if state is not None:
+                    state = resolved.deidentifier.deidentify(state)
+                    wanted = replace(wanted, presentation_uid=str(state.SOPInstanceUID))
+            rendered = render(ds, wanted, presentation=state, max_dimension=max_dimension)
+    except OSError as exc:
+        return resolved.error(*unavailable(exc))
+    except DeidentificationRefused:
+        # The reason may describe the object (what OCR still read): the client learns only the refusal.
+        return resolved.error(ErrorCode.UNABLE_TO_ANONYMIZE,
+                              "This document cannot be de-identified under the server's profile and options")
+    except RenderError as exc:
+        return resolved.error(ErrorCode(exc.code), exc.message)
+    except Exception as exc:  # a file pydicom or the de-identifier cannot use: this document only
+        log.error("rendering failed (%s)", type(exc).__name__)  # never its message
+        code = ErrorCode.UNABLE_TO_ANONYMIZE if resolved.anonymized else ErrorCode.PROCESSING_FAILURE
+        return resolved.error(code, "This document could not be rendered")
+    fields = rendered.parameters.response_fields()
+    if wanted.presentation_uid is not None and doc.presentation_series_uid:
+        fields["PresentationSeriesUID"] = (str(state.SeriesInstanceUID) if state is not None
+                                           else doc.presentation_series_uid.strip())
+    if resolved.anonymized:
+        fields["Anonymize"] = "yes"
+    return RenderedDocument(
+        repository_unique_id=doc.document.repository_unique_id,
+        source_document_unique_id=resolved.document_unique_id,
+        mime_type=rendered.mime_type,
+        parameters=fields,
+        data=rendered.data,
+        home_community_id=doc.document.home_community_id,
+    )
+
+
+def _read(source: ImagingDocumentSource, resolved: ResolvedDocument) -> Dataset:
+    with source.backend.open(resolved.instance) as f:
+        return dcmread(f)
+
+
+def _presentation_state(source: ImagingDocumentSource, doc: RenderedDocumentRequest,
+                        resolved: ResolvedDocument) -> Dataset | None | RegistryError:
+    """PresentationUID / PresentationSeriesUID (PS3.18 §6.2.x): a GSPS this store holds, in the series
+    named; unknown -> urn:dicom:wado:0019, in another series -> 0020. Whether it references the image
+    is render/'s check (0012)."""
+    uid = (doc.presentation_uid or "").strip()
+    series = (doc.presentation_series_uid or "").strip()
+    if not uid:
+        if series:
+            return resolved.error(ErrorCode.INVALID_PARAMETER_VALUE, "PresentationSeriesUID needs PresentationUID")
+        return None
+    if not is_valid_uid(uid) or (series and not is_valid_uid(series)):
+        return resolved.error(ErrorCode.INVALID_PARAMETER_VALUE,
+                              "PresentationUID or PresentationSeriesUID is not a valid DICOM UID")
+    try:
+        found = source.backend.lookup(uid)
+    except OSError as exc:
+        return resolved.error(*unavailable(exc))
+    if found is None:
+        return resolved.error(ErrorCode.PRESENTATION_UID_UNKNOWN, "No presentation state with this PresentationUID")
+    if series and found.series_uid != series:
+        return resolved.error(ErrorCode.PRESENTATION_SERIES_UID_UNKNOWN,
+                              "The presentation state is not in the series PresentationSeriesUID names")
+    try:
+        with quiet_pydicom(), source.backend.open(found) as f:
+            return dcmread(f)
+    except OSError as exc:
+        return resolved.error(*unavailable(exc))
+    except Exception as exc:
+        log.error("presentation state unreadable (%s)", type(exc).__name__)
+        return resolved.error(ErrorCode.PROCESSING_FAILURE, "The presentation state could not be read")
