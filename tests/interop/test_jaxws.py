@@ -115,5 +115,6 @@ def test_rendered_from_dcm4ches_wsdl(interop, dcm4che, tmp_path, anonymize):
     plan = rendered_plan(interop.plan)
     outcome, wire = interop.ask(java(dcm4che, "Dcm4cheClient", "-Dop=rendered"), plan, tmp_path,
                                 anonymize=anonymize, wsdl="-")
-    check_rendered(outcome, plan, anonymize=anonymize)
+    # dcm4che's schema has wado:RegistryResponse where wadows (after PS3.18) sends rs:RegistryResponse.
+    check_rendered(outcome, plan, anonymize=anonymize, status_bound=False)
     check_wire(wire, action=RENDERED_ACTION)
