@@ -12,6 +12,7 @@ from lxml import etree
 
 from conftest import RunningServer, run_server
 from interop.harness import Asks, Outcome, Plan, check_anonymized, check_retrieved, digest, plan_for, run_client
+from interop.plans import check_docinfo, check_rendered, docinfo_plan, rendered_plan
 from interop.wire import WireFacts, WireRecorder, facts
 
 XSD = "http://www.w3.org/2001/XMLSchema"
@@ -39,6 +40,21 @@ class Interop:
         """Run one client on the RAD-69 plan, judge what it wrote and reported, and say what it put on the wire."""
         outcome, wire = self.ask(command, self.plan, outdir, anonymize=anonymize, wsdl=wsdl, **kw)
         (check_anonymized if anonymize else check_retrieved)(outcome, self.plan)
+        return wire
+
+    def rendered(self, command: list[str], outdir: Path, *, anonymize: bool, wsdl: str | None = None,
+                 status_bound: bool = True) -> WireFacts:
+        """Run one client on the rendered plan (plans.py), judge what it reported and wrote, return the wire."""
+        plan = rendered_plan(self.plan)
+        outcome, wire = self.ask(command, plan, outdir, anonymize=anonymize, wsdl=wsdl)
+        check_rendered(outcome, plan, anonymize=anonymize, status_bound=status_bound)
+        return wire
+
+    def docinfo(self, command: list[str], outdir: Path, *, anonymize: bool) -> WireFacts:
+        """Run one client on the RetrieveImagingDocumentSetInformation plan (plans.py), judged likewise."""
+        plan = docinfo_plan(self.plan)
+        outcome, wire = self.ask(command, plan, outdir, anonymize=anonymize)
+        check_docinfo(outcome, plan, anonymize=anonymize)
         return wire
 
     def ask(self, command: list[str], plan: Asks, outdir: Path, *, anonymize: bool, wsdl: str | None = None,

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from interop.harness import cached_build, digest, require, run_build, which
-from interop.plans import check_docinfo, check_rendered, docinfo_plan, rendered_plan
 from interop.wire import DOCINFO_ACTION, RAD69_ACTION, RENDERED_ACTION, WireFacts
 from support.official_schema import reference_path
 
@@ -26,10 +25,9 @@ JAVA_LIB = Path(os.environ.get("JAVA_LIB", "/usr/share/java"))
 BUILD, CALL = HERE / "jaxws" / "build.sh", HERE / "jaxws" / "Rad69Call.java"
 SOURCES = [BUILD, CALL, *(HERE / "jaxws" / f"{name}.java" for name in (
     "InteropClient", "Documents", "OurPort", "RenderedClient", "DocInfoClient"))]
-OFFICIAL_BUILD = HERE / "jaxws_official" / "build.sh"
-OFFICIAL_SOURCES = [BUILD, CALL, OFFICIAL_BUILD, HERE / "jaxws_official" / "OfficialClient.java"]
-DCM4CHE_BUILD = HERE / "jaxws_dcm4che" / "build.sh"
-DCM4CHE_SOURCES = [BUILD, DCM4CHE_BUILD, HERE / "jaxws_dcm4che" / "Dcm4cheClient.java", HERE / "jaxws" / "Documents.java"]
+BUNDLED = HERE / "jaxws" / "bundled.sh"
+OFFICIAL_SOURCES = [HERE / "jaxws_official" / "OfficialClient.java", CALL]
+DCM4CHE_SOURCES = [HERE / "jaxws_dcm4che" / "Dcm4cheClient.java", HERE / "jaxws" / "Documents.java"]
 
 pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
@@ -46,22 +44,23 @@ def ours(interop) -> Path:
         [str(BUILD), interop.wsdl_url, str(out), *map(str, SOURCES[1:])]))
 
 
+def bundled(toolkit: str, bundle: str, sources: list[Path]) -> Path:
+    """Stubs from a WSDL bundle of ../shared/reference/schemas, as published, with the client sources."""
+    java_tools()
+    folder = reference_path("schemas", bundle)
+    inputs = sorted(p for p in folder.rglob("*") if p.is_file())
+    return cached_build(toolkit, digest(BUILD, BUNDLED, *sources, *inputs), lambda out: run_build(
+        [str(BUNDLED), str(folder), str(out), *map(str, sources)]))
+
+
 @pytest.fixture(scope="module")
 def official() -> Path:
-    java_tools()
-    folder = reference_path("schemas", "ihe-official")
-    inputs = sorted(p for p in folder.rglob("*") if p.is_file())
-    return cached_build("jaxws-official", digest(*OFFICIAL_SOURCES, *inputs), lambda out: run_build(
-        [str(OFFICIAL_BUILD), str(folder), str(out)]))
+    return bundled("jaxws-official", "ihe-official", OFFICIAL_SOURCES)
 
 
 @pytest.fixture(scope="module")
 def dcm4che() -> Path:
-    java_tools()
-    folder = reference_path("schemas", "dcm4che-variant")
-    inputs = sorted(p for p in folder.rglob("*") if p.is_file())
-    return cached_build("jaxws-dcm4che", digest(*DCM4CHE_SOURCES, *inputs), lambda out: run_build(
-        [str(DCM4CHE_BUILD), str(folder), str(out)]))
+    return bundled("jaxws-dcm4che", "dcm4che-variant", DCM4CHE_SOURCES)
 
 
 def java(classes: Path, main: str, *options: str) -> list[str]:
@@ -91,17 +90,12 @@ def test_client_from_the_official_ihe_wsdl(interop, official, tmp_path, mtom):
 
 @pytest.mark.parametrize("anonymize", [False, True], ids=["plain", "anonymize"])
 def test_rendered_from_our_wsdl(interop, ours, tmp_path, anonymize):
-    plan = rendered_plan(interop.plan)
-    outcome, wire = interop.ask(java(ours, "RenderedClient"), plan, tmp_path, anonymize=anonymize)
-    check_rendered(outcome, plan, anonymize=anonymize)
-    check_wire(wire, action=RENDERED_ACTION)
+    check_wire(interop.rendered(java(ours, "RenderedClient"), tmp_path, anonymize=anonymize), action=RENDERED_ACTION)
 
 
 @pytest.mark.parametrize("anonymize", [False, True], ids=["plain", "anonymize"])
 def test_document_information_from_our_wsdl(interop, ours, tmp_path, anonymize):
-    plan = docinfo_plan(interop.plan)
-    outcome, wire = interop.ask(java(ours, "DocInfoClient"), plan, tmp_path, anonymize=anonymize)
-    check_docinfo(outcome, plan, anonymize=anonymize)
+    wire = interop.docinfo(java(ours, "DocInfoClient"), tmp_path, anonymize=anonymize)
     assert wire.soap12 and wire.mtom_request and wire.wsa_action == DOCINFO_ACTION
     assert wire.relates_to == wire.wsa_message_id
 
@@ -112,9 +106,7 @@ def test_rad69_from_dcm4ches_wsdl(interop, dcm4che, tmp_path):
 
 @pytest.mark.parametrize("anonymize", [False, True], ids=["plain", "anonymize"])
 def test_rendered_from_dcm4ches_wsdl(interop, dcm4che, tmp_path, anonymize):
-    plan = rendered_plan(interop.plan)
-    outcome, wire = interop.ask(java(dcm4che, "Dcm4cheClient", "-Dop=rendered"), plan, tmp_path,
-                                anonymize=anonymize, wsdl="-")
     # dcm4che's schema has wado:RegistryResponse where wadows (after PS3.18) sends rs:RegistryResponse.
-    check_rendered(outcome, plan, anonymize=anonymize, status_bound=False)
+    wire = interop.rendered(java(dcm4che, "Dcm4cheClient", "-Dop=rendered"), tmp_path, anonymize=anonymize, wsdl="-",
+                            status_bound=False)
     check_wire(wire, action=RENDERED_ACTION)
