@@ -51,6 +51,28 @@ static Tree group(struct soap *soap, char **uids, int n) {
 /* Allocate n zeroed elements of a generated struct. */
 #define NEW(soap, type, n) ((type *)memset(soap_malloc((soap), (n) * sizeof(type)), 0, (n) * sizeof(type)))
 
+/* Each operation's generated StudyRequest/SeriesRequest structs are other types of the same shape: fill them
+ * from the tree; DOC(doc, sop) fills one document element (DocT) of the SeriesRequest's DOCS array. */
+#define FILL_TREE(soap, t, req, StudyT, SeriesT, DocT, DOCS, NDOCS, DOC)                  \
+  do {                                                                                    \
+    (req).__sizeStudyRequest = (t).nstudies;                                              \
+    (req).StudyRequest = NEW(soap, StudyT, (t).nstudies);                                 \
+    for (int i_ = 0; i_ < (t).nstudies; i_++) {                                           \
+      StudyT *st_ = &(req).StudyRequest[i_];                                              \
+      st_->studyInstanceUID = (char *)(t).studies[i_].uid;                                \
+      st_->__sizeSeriesRequest = (t).studies[i_].nseries;                                 \
+      st_->SeriesRequest = NEW(soap, SeriesT, (t).studies[i_].nseries);                   \
+      for (int j_ = 0; j_ < (t).studies[i_].nseries; j_++) {                              \
+        Series *from_ = &(t).studies[i_].series[j_];                                      \
+        SeriesT *se_ = &st_->SeriesRequest[j_];                                           \
+        se_->seriesInstanceUID = (char *)from_->uid;                                      \
+        se_->NDOCS = from_->nsops;                                                        \
+        se_->DOCS = NEW(soap, DocT, from_->nsops);                                        \
+        for (int k_ = 0; k_ < from_->nsops; k_++) DOC((&se_->DOCS[k_]), from_->sops[k_]); \
+      }                                                                                   \
+    }                                                                                     \
+  } while (0)
+
 static void report_registry(struct rs__RegistryResponseType *registry) {
   printf("status %s\n", registry->status);
   if (registry->RegistryErrorList) {
@@ -80,26 +102,12 @@ static int rad69(struct soap *soap, char **a, int n) {
   struct iherad__RetrieveImagingDocumentSetRequestType req;
   struct ihe__RetrieveDocumentSetResponseType resp;
   memset(&req, 0, sizeof req);
-  req.__sizeStudyRequest = t.nstudies;
-  req.StudyRequest = NEW(soap, StudyRequest, t.nstudies);
-  for (int i = 0; i < t.nstudies; i++) {
-    StudyRequest *st = &req.StudyRequest[i];
-    st->studyInstanceUID = (char *)t.studies[i].uid;
-    st->__sizeSeriesRequest = t.studies[i].nseries;
-    st->SeriesRequest = NEW(soap, SeriesRequest, t.studies[i].nseries);
-    for (int j = 0; j < t.studies[i].nseries; j++) {
-      Series *from = &t.studies[i].series[j];
-      SeriesRequest *se = &st->SeriesRequest[j];
-      se->seriesInstanceUID = (char *)from->uid;
-      se->__sizeDocumentRequest = from->nsops;
-      se->ihe__DocumentRequest = NEW(soap, DocumentRequest, from->nsops);
-      for (int k = 0; k < from->nsops; k++) {
-        se->ihe__DocumentRequest[k].ihe__RepositoryUniqueId = a[4];
-        se->ihe__DocumentRequest[k].ihe__DocumentUniqueId = (char *)from->sops[k];
-        se->ihe__DocumentRequest[k].wado__Anonymize = !strcmp(a[3], "yes") ? "yes" : NULL;
-      }
-    }
-  }
+#define DOC(doc, sop) \
+  ((doc)->ihe__RepositoryUniqueId = a[4], (doc)->ihe__DocumentUniqueId = (char *)(sop), \
+   (doc)->wado__Anonymize = !strcmp(a[3], "yes") ? "yes" : NULL)
+  FILL_TREE(soap, t, req, StudyRequest, SeriesRequest, DocumentRequest, ihe__DocumentRequest, __sizeDocumentRequest,
+            DOC);
+#undef DOC
   req.TransferSyntaxUIDList.__sizeTransferSyntaxUID = 1;
   req.TransferSyntaxUIDList.TransferSyntaxUID = &a[5];
   if (soap_wsa_request(soap, soap_wsa_rand_uuid(soap), a[1], RAD69_ACTION) ||
@@ -126,31 +134,13 @@ static int rendered(struct soap *soap, char **a, int n) {
   struct wado__RetrieveRenderedImagingDocumentSetRequestType req;
   struct wado__RetrieveRenderedImagingDocumentSetResponseType resp;
   memset(&req, 0, sizeof req);
-  req.__sizeStudyRequest = t.nstudies;
-  req.StudyRequest = NEW(soap, StudyRequest, t.nstudies);
-  for (int i = 0; i < t.nstudies; i++) {
-    StudyRequest *st = &req.StudyRequest[i];
-    st->studyInstanceUID = (char *)t.studies[i].uid;
-    st->__sizeSeriesRequest = t.studies[i].nseries;
-    st->SeriesRequest = NEW(soap, SeriesRequest, t.studies[i].nseries);
-    for (int j = 0; j < t.studies[i].nseries; j++) {
-      Series *from = &t.studies[i].series[j];
-      SeriesRequest *se = &st->SeriesRequest[j];
-      se->seriesInstanceUID = (char *)from->uid;
-      se->__sizeRenderedDocumentRequest = from->nsops;
-      se->RenderedDocumentRequest = NEW(soap, struct wado__RenderedDocumentRequestType, from->nsops);
-      for (int k = 0; k < from->nsops; k++) {
-        struct wado__RenderedDocumentRequestType *doc = &se->RenderedDocumentRequest[k];
-        doc->ihe__RepositoryUniqueId = a[4];
-        doc->ihe__DocumentUniqueId = (char *)from->sops[k];
-        doc->Rows = a[5];
-        doc->Columns = a[6];
-        doc->Anonymize = !strcmp(a[3], "yes") ? "yes" : NULL;
-        doc->ContentTypeList.__sizeContentType = 1;
-        doc->ContentTypeList.ContentType = &a[7];
-      }
-    }
-  }
+#define DOC(doc, sop)                                                                                      \
+  ((doc)->ihe__RepositoryUniqueId = a[4], (doc)->ihe__DocumentUniqueId = (char *)(sop), (doc)->Rows = a[5],  \
+   (doc)->Columns = a[6], (doc)->Anonymize = !strcmp(a[3], "yes") ? "yes" : NULL,                             \
+   (doc)->ContentTypeList.__sizeContentType = 1, (doc)->ContentTypeList.ContentType = &a[7])
+  FILL_TREE(soap, t, req, StudyRequest, SeriesRequest, struct wado__RenderedDocumentRequestType,
+            RenderedDocumentRequest, __sizeRenderedDocumentRequest, DOC);
+#undef DOC
   if (soap_wsa_request(soap, soap_wsa_rand_uuid(soap), a[1], RENDERED_ACTION) ||
       soap_call___iherad__RetrieveRenderedImagingDocumentSet(soap, a[1], RENDERED_ACTION, &req, &resp))
     return soap_print_fault(soap, stderr), 1;
@@ -184,25 +174,10 @@ static int docinfo(struct soap *soap, char **a, int n) {
   struct wado__RetrieveImagingDocumentSetInformationRequestType req;
   struct wado__RetrieveImagingDocumentSetInformationResponseType resp;
   memset(&req, 0, sizeof req);
-  req.__sizeStudyRequest = t.nstudies;
-  req.StudyRequest = NEW(soap, StudyRequest, t.nstudies);
-  for (int i = 0; i < t.nstudies; i++) {
-    StudyRequest *st = &req.StudyRequest[i];
-    st->studyInstanceUID = (char *)t.studies[i].uid;
-    st->__sizeSeriesRequest = t.studies[i].nseries;
-    st->SeriesRequest = NEW(soap, SeriesRequest, t.studies[i].nseries);
-    for (int j = 0; j < t.studies[i].nseries; j++) {
-      Series *from = &t.studies[i].series[j];
-      SeriesRequest *se = &st->SeriesRequest[j];
-      se->seriesInstanceUID = (char *)from->uid;
-      se->__sizeDocumentRequest = from->nsops;
-      se->DocumentRequest = NEW(soap, struct wado__DocumentInformationRequestType, from->nsops);
-      for (int k = 0; k < from->nsops; k++) {
-        se->DocumentRequest[k].ihe__RepositoryUniqueId = a[4];
-        se->DocumentRequest[k].ihe__DocumentUniqueId = (char *)from->sops[k];
-      }
-    }
-  }
+#define DOC(doc, sop) ((doc)->ihe__RepositoryUniqueId = a[4], (doc)->ihe__DocumentUniqueId = (char *)(sop))
+  FILL_TREE(soap, t, req, StudyRequest, SeriesRequest, struct wado__DocumentInformationRequestType, DocumentRequest,
+            __sizeDocumentRequest, DOC);
+#undef DOC
   req.XPathList.__sizeXPath = nx;
   req.XPathList.XPath = &a[6];
   req.Anonymize = !strcmp(a[3], "yes") ? "yes" : NULL;
