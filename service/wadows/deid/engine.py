@@ -16,7 +16,7 @@ de-identifying an output again with the same key and options gives identical byt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -67,6 +67,9 @@ class Outcome:
     # The object is read whole (a pixel rule blanks it and OCR verifies it, or its syntax is
     # deflated or big endian: stream.reads_whole_object), work that can still refuse.
     reads_whole_object: bool = False
+    # The plan decided from the header, to apply to that same header (stream.rewrite_header) rather
+    # than planning again.
+    plan: ObjectPlan | None = field(default=None, compare=False, repr=False)
 
 
 class Deidentifier:
@@ -206,7 +209,7 @@ class Deidentifier:
             value = header.get(keyword)
             return remap(str(value.value if hasattr(value, "value") else value)) if value is not None else ""
 
-        return Outcome(uid("SOPInstanceUID"), uid("StudyInstanceUID"), uid("SeriesInstanceUID"), whole)
+        return Outcome(uid("SOPInstanceUID"), uid("StudyInstanceUID"), uid("SeriesInstanceUID"), whole, plan)
 
     def deidentify(self, ds: Dataset) -> Dataset:
         """De-identify ``ds`` in place (file meta and preamble included) and return it."""
