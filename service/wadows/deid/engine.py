@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -45,6 +46,7 @@ _PATIENT_IDENTITY_REMOVED = 0x00120062
 _METHOD = 0x00120063
 _METHOD_CODES = 0x00120064
 _TEMPORAL = 0x00280303
+_KEYWORD_TAGS = {"SOPInstanceUID": 0x00080018, "StudyInstanceUID": 0x0020000D, "SeriesInstanceUID": 0x0020000E}
 _TEMPORAL_RANK = {"UNMODIFIED": 0, "MODIFIED": 1, "REMOVED": 2}
 
 
@@ -206,8 +208,16 @@ class Deidentifier:
             if meta is not None and "TransferSyntaxUID" in meta else blanks
 
         def uid(keyword: str) -> str:
-            value = header.get(keyword)
-            return remap(str(value.value if hasattr(value, "value") else value)) if value is not None else ""
+            # Decoded aside, not in the header: RAD-69 writes this same header out (stream.rewrite_header),
+            # and an element pydicom decoded in place would be written with its dictionary VR (a UI
+            # stored as UN would change), where the profile keeps it as read.
+            tag = _KEYWORD_TAGS[keyword]
+            if tag not in header:
+                return ""
+            elem = header.get_item(tag)
+            if isinstance(elem, RawDataElement):
+                elem = convert_raw_data_element(elem, ds=header)
+            return remap(str(elem.value)) if elem.value is not None else ""
 
         return Outcome(uid("SOPInstanceUID"), uid("StudyInstanceUID"), uid("SeriesInstanceUID"), whole, plan)
 
