@@ -30,7 +30,7 @@ from . import checks, private
 from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .dates import day_offset
 from . import ocr
-from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rule, facts_of, load_rules
+from .pixels import DeidentificationRefused, PixelRule, RuleChoice, blank_pixels, load_rules
 from .profile import (BASIC_PROFILE_CODE, BASIC_PROFILE_MEANING, EDITION, MODIFIED_DATES, FULL_DATES, OPTION_BY_CODE,
                       OPTIONS, compile_plan, parse_options)
 from .plan import ObjectPlan
@@ -86,6 +86,8 @@ class Deidentifier:
         self.options = parse_options(options)
         self.plan = compile_plan(self.options)
         self.pixel_rules = tuple(load_rules() if pixel_rules is None else pixel_rules)
+        self._choose_rule = RuleChoice(self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
+                                       clean_visual_features="CleanRecognizableVisualFeaturesOption" in self.options)
         self._uid_map = UIDMap(self.key)
         self._retain_uids = "RetainUIDsOption" in self.options
         # OCR after blanking (ocr.py); None: on where tesseract is installed.
@@ -100,9 +102,7 @@ class Deidentifier:
         """Everything decided from the original values, before any change: refusal, pixel rule,
         UID map and date offset (plan.py). Raises DeidentificationRefused."""
         checks.check_object(ds)
-        facts = facts_of(ds, self.pixel_rules)
-        rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
-                           clean_visual_features="CleanRecognizableVisualFeaturesOption" in self.options)
+        rule = self._choose_rule(self._choose_rule.facts(ds))
         already = _already_deidentified(ds)
         # Under Retain UIDs the table itself says K for the UIDs it retains; its other U rows (a Digital
         # Signature UID, say) are still remapped, so the walk keeps the keyed map.
