@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import pydicom
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,6 +53,21 @@ def curl(args_per_request: list[list[str]]) -> float:
     return time.perf_counter() - t
 
 
+def cpu_seconds(root: psutil.Process, name: str | None = None) -> float:
+    """User + system CPU time of ``root``'s process tree so far (its workers included), or of the
+    processes in it called ``name``. On a loaded machine a side's wall clock includes waiting for a
+    core; its CPU time per instance says what it costs."""
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            if name is None or proc.name() == name:
+                t = proc.cpu_times()
+                total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--instances", type=int, default=200)
@@ -72,7 +88,7 @@ def main() -> int:
         path.write_bytes(request_xml(docs[i:i + PER_REQUEST], [ts], anonymize="yes"))
         bodies.append(path)
 
-    servers, procs = {}, []
+    servers, procs, cpu_of = {}, [], {}
     try:
         for name, script in [("wadows (this checkout)", None)] + ([("wadows (baseline)", args.baseline)]
                                                                     if args.baseline else []):
@@ -92,9 +108,11 @@ def main() -> int:
             assert parsed.status.endswith("Success") and len(got) == min(PER_REQUEST, len(docs)), parsed.errors
             assert all(uid != d.sop for (uid, _), d in zip(got, docs))
             url = f"http://127.0.0.1:{port}/wado-ws"
+            cpu_of[name] = lambda p=psutil.Process(proc.pid): cpu_seconds(p)
             servers[name] = [["-H", "Content-Type: application/soap+xml", "--data-binary", f"@{b}", url] for b in bodies]
 
         times: dict[str, list[float]] = {name: [] for name in servers}
+        cpu: dict[str, list[float]] = {}
         orthanc_ctx = None
         if not args.no_orthanc and not orthanc_unavailable_reason():
             orthanc_ctx = running_orthanc(work / "orthanc")
@@ -106,13 +124,16 @@ def main() -> int:
                                             f"http://{origin.hostname}:{origin.port}/instances/{i}/anonymize"]
                                            for i in ids]
             times["Orthanc anonymize"] = []
+            cpu_of["Orthanc anonymize"] = lambda: cpu_seconds(psutil.Process(), "Orthanc")
             curl(servers["Orthanc anonymize"][:5])  # warm-up
         try:
             for name, reqs in servers.items():
                 curl(reqs)  # warm: page cache, caches, imports
             for _ in range(args.repeat):  # alternating, so every side sees the same load
                 for name, reqs in servers.items():
+                    before = cpu_of[name]()
                     times[name].append(curl(reqs))
+                    cpu.setdefault(name, []).append(cpu_of[name]() - before)
         finally:
             if orthanc_ctx is not None:
                 orthanc_ctx.__exit__(None, None, None)
@@ -125,12 +146,16 @@ def main() -> int:
     ref = min(times["Orthanc anonymize"]) if "Orthanc anonymize" in times else None
     print(f"{n} CT instances, {len(bodies)} requests of {PER_REQUEST} with Anonymize, curl, best of {args.repeat}, "
           f"load {os.getloadavg()[0]:.1f} (1 min) at the end")
-    print(f"| {'side':<24} | {'inst/s best':>11} | {'inst/s median':>13} | {'vs Orthanc anonymize':>20} |")
-    print(f"|{'-' * 26}|{'-' * 13}|{'-' * 15}|{'-' * 22}|")
+    ref_cpu = min(cpu["Orthanc anonymize"]) if ref else None
+    print(f"| {'side':<24} | {'inst/s best':>11} | {'inst/s median':>13} | {'vs Orthanc':>10} "
+          f"| {'server CPU ms/inst':>18} | {'CPU vs Orthanc':>14} |")
+    print(f"|{'-' * 26}|{'-' * 13}|{'-' * 15}|{'-' * 12}|{'-' * 20}|{'-' * 16}|")
     for name, ts_ in times.items():
-        best, median = min(ts_), sorted(ts_)[len(ts_) // 2]
+        best, median, least = min(ts_), sorted(ts_)[len(ts_) // 2], min(cpu[name])
         ratio = f"{ref / best:.2f}" if ref else "-"
-        print(f"| {name:<24} | {n / best:>11,.0f} | {n / median:>13,.0f} | {ratio:>20} |")
+        cpu_ratio = f"{ref_cpu / least:.2f}" if ref_cpu else "-"
+        print(f"| {name:<24} | {n / best:>11,.0f} | {n / median:>13,.0f} | {ratio:>10} "
+              f"| {least / n * 1000:>18.2f} | {cpu_ratio:>14} |")
     return 0
 
 
