@@ -7,6 +7,7 @@ counts, the per-request cap on held header bytes and a file replaced between the
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import shutil
@@ -191,3 +192,21 @@ def test_a_file_replaced_between_the_passes_sends_none_of_its_bytes(wide_store, 
     finally:
         os.replace(saved, row[4])
         wide_store.refresh()
+
+
+def test_a_held_header_goes_out_only_with_the_file_it_was_read_from(wide_store):
+    """The check of its own at stream time, beside the store's check against the index: the header
+    rewritten from one file, the file opened being another (here: another object's file identity)."""
+    rows = _ct_rows(wide_store)
+    source = ImagingDocumentSource(wide_store, SourceSettings(frozenset({REPO_ID})), Anonymizers(KEY))
+    resolved = source.resolver.resolve(DocumentRequest(rows[0][0], rows[0][1], REPO_ID, rows[0][2]),
+                                       rad69.TRUSTED, anonymize_all="yes")
+    rewritten = rad69._rewrite_now(resolved, [rad69.HELD_HEADER_BYTES])
+    assert isinstance(rewritten, rad69._Rewritten)
+    good = b"".join(materialize(source._stream_anonymized(resolved.instance, rows[0][3], resolved.deidentifier,
+                                                          rewritten)))
+    assert good == _reference(Deidentifier(KEY), rows[0][4])
+    with open(rows[1][4], "rb") as other:
+        foreign = dataclasses.replace(rewritten, identity=rad69.file_identity(other.fileno()))
+    with pytest.raises(InstanceChanged):
+        next(source._stream_anonymized(resolved.instance, rows[0][3], resolved.deidentifier, foreign))
