@@ -52,6 +52,7 @@ from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile
 
 if TYPE_CHECKING:
     from ..deid import Deidentifier
+    from ..deid.plan import ObjectPlan
 
 log = logging.getLogger("wadows")
 
@@ -190,7 +191,8 @@ def native_model(resolved: ResolvedDocument) -> etree._Element:
     assert header is not None
     markers = {tag: header[tag] for tag in PIXEL_TAGS if tag in header}
     if resolved.deidentifier is not None:
-        header = _deidentified(header, resolved.deidentifier, markers)
+        header = _deidentified(header, resolved.deidentifier, markers,
+                               resolved.new_uids.plan if resolved.new_uids is not None else None)
     root = to_native_xml(header)
     for node in root.iterchildren(_ATTRIBUTE):
         tag = int(node.get("tag"), 16)
@@ -199,12 +201,12 @@ def native_model(resolved: ResolvedDocument) -> etree._Element:
     return root
 
 
-def _deidentified(header: Dataset, deid: Deidentifier, markers: dict) -> Dataset:
+def _deidentified(header: Dataset, deid: Deidentifier, markers: dict, plan: ObjectPlan | None = None) -> Dataset:
     """The header as RAD-69's de-identified object carries it. Planned with the pixel marker in
     place (the decision, pixel rule included, is the one resolve.py's decide() took), applied
     without it (nothing to blank: no pixel data was read), and the marker put back: the profile
     keeps pixel data (PS3.15 Table E.1-1 has no row removing it)."""
-    plan = deid.plan_object(header)
+    plan = plan if plan is not None else deid.plan_object(header)  # decide()'s, when it kept one
     for tag in markers:
         del header[tag]
     plan.apply(header)
