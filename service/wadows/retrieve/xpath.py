@@ -246,12 +246,14 @@ ResultItem = etree._Element | str
 
 
 def evaluate(native_root: etree._Element, expression: str | CompiledXPath,
-             limits: XPathLimits = XPathLimits()) -> list[ResultItem]:
-    """The answer of one expression on one document (module docstring for each result kind)."""
+             limits: XPathLimits = XPathLimits(), nodes: int | None = None) -> list[ResultItem]:
+    """The answer of one expression on one document (module docstring for each result kind).
+    ``nodes`` is the document's node count when the caller already knows it (a remembered model)."""
     compiled = expression if isinstance(expression, CompiledXPath) else compile_xpath(expression, limits)
     if native_root.getparent() is not None:
         raise ValueError("evaluate() needs the NativeDicomModel root of its own document")
-    nodes = sum(1 for _ in native_root.iter())
+    if nodes is None:
+        nodes = sum(1 for _ in native_root.iter())
     if compiled.cost(nodes) > limits.max_cost:
         raise _refuse("the expression is too costly for this document", ErrorCode.SIZE_EXCEEDS_LIMITS)
     try:
