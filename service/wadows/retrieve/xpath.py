@@ -219,8 +219,9 @@ def compile_xpath(expression: str, limits: XPathLimits = XPathLimits()) -> Compi
 def compile_all(expressions: Sequence[str], limits: XPathLimits = XPathLimits()) -> list[CompiledXPath]:
     """A request's list, checked before any document is read; a refusal carries its position."""
     if len(expressions) > limits.max_expressions:
+        # Positioned at the first expression past the limit, like any other refused expression.
         raise XPathRefused(ErrorCode.INVALID_PARAMETER_VALUE,
-                           f"more than {limits.max_expressions} XPath expressions")
+                           f"more than {limits.max_expressions} XPath expressions", limits.max_expressions + 1)
     out = []
     for position, expression in enumerate(expressions, start=1):
         try:
