@@ -23,6 +23,10 @@ de-identified object carries. The one difference: when a pixel rule blanks burne
 decodes the pixel data and may rewrite attributes that describe its encoding (transfer syntax,
 photometric interpretation); with no pixel data read, this answer describes the object as stored.
 
+A document answered as stored has its model remembered (modelcache.py, keyed by the index entry and
+the file's identity, which the store checks on every open), so asking again costs the XPath only; a
+de-identified model is never remembered, nor is one used for a de-identified answer.
+
 FrameNumber (§6.4.3.2) is checked against the object's frames (urn:dicom:wado:0018 outside them,
 as the rendered operation does) and echoed; the expressions see the whole object, where a frame's
 own attributes are the frame's Item of the Per-frame Functional Groups Sequence.
