@@ -30,8 +30,10 @@ from ..store.base import Backend, FileIdentity, StoredInstance, file_identity
 from ..store.errors import InstanceChanged
 from . import transfer
 from .errors import ErrorCode
+from .modelcache import NativeModelCache
 from .model import DocumentRequest, DocumentResult, Provenance, RegistryError, RetrieveRequest, RetrieveResult
 from .resolve import DocumentResolver, ResolvedDocument, Unresolved, deidentification_failed, unavailable
+from .xpath import XPathLimits
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -60,6 +62,11 @@ class SourceSettings:
     read_patient: bool = False
     # Rows/Columns of a rendered image at most this ([render] max_dimension; PS3.18 §6.4.4 0012 beyond).
     max_render_dimension: int = 4096
+    # RetrieveImagingDocumentSetInformation ([information]): the XPath bounds (xpath.py), all answers
+    # of one response together (serialised bytes), and the plain models remembered (modelcache.py).
+    xpath_limits: XPathLimits = XPathLimits()
+    max_information_bytes: int = 64 << 20
+    native_model_cache_bytes: int = 128 << 20
 
 
 class ImagingDocumentSource:
@@ -71,6 +78,7 @@ class ImagingDocumentSource:
         self.settings = settings
         self.anonymizers = anonymizers
         self.resolver = DocumentResolver(backend, settings.repository_unique_ids, anonymizers)
+        self.native_models = NativeModelCache(settings.native_model_cache_bytes)
 
     def retrieve_imaging_document_set(self, request: RetrieveRequest, caller: Caller = TRUSTED) -> RetrieveResult:
         result = RetrieveResult()
