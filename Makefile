@@ -53,17 +53,23 @@ test: $(STAMP) sysdeps interop-deps
 
 # The fast part of the suite (no toolkit builds, no slow marker) on each other supported CPython,
 # in its own venv (.venv-3.12, ...): spyne's import shim and the libraries' wheels differ by version.
+# The versions run side by side (one core each here); each one's output is printed when all are done.
 test-other-pythons:
-	@set -e; for pair in $(OTHER_PYTHONS); do \
+	@pids=""; for pair in $(OTHER_PYTHONS); do \
 	  ver=$${pair%%=*}; python=$${pair#*=}; venv=.venv-$$ver; \
-	  if [ ! -e $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
-	    rm -rf $$venv; $$python -m venv $$venv; \
-	    $$venv/bin/python -m pip install -q --upgrade pip; \
-	    $$venv/bin/python -m pip install -q -e '.[test]'; touch $$venv/.installed; \
-	  fi; \
-	  echo "== Python $$ver: fast suite"; \
-	  $$venv/bin/python -m pytest -q $(FAST_SUITE) -p no:cacheprovider; \
-	done
+	  ( set -e; \
+	    if [ ! -e $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
+	      rm -rf $$venv; $$python -m venv $$venv; \
+	      $$venv/bin/python -m pip install -q --upgrade pip; \
+	      $$venv/bin/python -m pip install -q -e '.[test]'; touch $$venv/.installed; \
+	    fi; \
+	    $$venv/bin/python -m pytest -q $(FAST_SUITE) -p no:cacheprovider ) > .test-$$ver.log 2>&1 & \
+	  pids="$$pids $$!:$$ver"; \
+	done; \
+	status=0; for p in $$pids; do \
+	  ver=$${p#*:}; if wait $${p%%:*}; then r=passed; else r=FAILED; status=1; fi; \
+	  echo "== Python $$ver, fast suite: $$r"; tail -n 15 .test-$$ver.log; \
+	done; exit $$status
 
 bench: $(STAMP) sysdeps
 	$(PY) bench/run.py
@@ -75,4 +81,4 @@ bench: $(STAMP) sysdeps
 	$(PY) bench/load.py
 
 clean:
-	rm -rf $(VENV) .venv-3.* build dist service/*.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-3.* .test-3.*.log build dist service/*.egg-info .pytest_cache
