@@ -1,5 +1,5 @@
 # wadows: WADO-WS (IHE RAD-69) in front of a DICOMweb archive. Used by docker-compose.yml; see deploy/.
-FROM python:3.11.10-slim-bookworm
+FROM python:3.13.0-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -1,17 +1,24 @@
 # Every target bootstraps .venv itself, so a fresh clone needs only `make run` or `make test`.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The newest supported CPython found (tools/find-python: 3.13, 3.12, 3.11); PYTHON=... overrides.
+PYTHON ?= $(shell tools/find-python || command -v python3)
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# The stamp names the interpreter, so another PYTHON rebuilds the venv instead of reusing it.
+STAMP  := $(VENV)/.installed-$(PYVER)
+# In CI the fast part of the suite also runs on the other supported versions found here.
+OTHER_PYTHONS = $(shell tools/find-python --all | grep -v "^$(PYVER) " | tr ' ' '=')
+FAST_SUITE := -m "not slow and not tools" --ignore=tests/interop --ignore=tests/realdata --ignore=tests/bench
 
 # Debian packages the tests and benches use; installed only when missing and we are root.
 APT_PACKAGES ?= dicom3tools dcmtk jing trang tesseract-ocr libgdcm-tools nginx-light jaxws default-jdk-headless gsoap libgsoap-dev \
                 orthanc orthanc-dicomweb docker-compose openssl wrk fonts-dejavu-core rsyslog rsyslog-gnutls
 
-.PHONY: run test bench venv sysdeps clean
+.PHONY: run test test-other-pythons bench venv sysdeps clean
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "wadows needs Python 3.11 (spyne does not import on 3.12+)"'
+	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] < (3, 14), "wadows needs Python 3.11 to 3.13, not %s (set PYTHON=...)" % sys.version.split()[0]'
+	@if [ -d $(VENV) ] && [ ! -e $(STAMP) ]; then rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
@@ -42,6 +49,27 @@ interop-deps:
 
 test: $(STAMP) sysdeps interop-deps
 	$(PY) -m pytest
+	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory test-other-pythons; fi
+
+# The fast part of the suite (no toolkit builds, no slow marker) on each other supported CPython,
+# in its own venv (.venv-3.12, ...): spyne's import shim and the libraries' wheels differ by version.
+# The versions run side by side (one core each here); each one's output is printed when all are done.
+test-other-pythons:
+	@pids=""; for pair in $(OTHER_PYTHONS); do \
+	  ver=$${pair%%=*}; python=$${pair#*=}; venv=.venv-$$ver; \
+	  ( set -e; \
+	    if [ ! -e $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
+	      rm -rf $$venv; $$python -m venv $$venv; \
+	      $$venv/bin/python -m pip install -q --upgrade pip; \
+	      $$venv/bin/python -m pip install -q -e '.[test]'; touch $$venv/.installed; \
+	    fi; \
+	    $$venv/bin/python -m pytest -q $(FAST_SUITE) -p no:cacheprovider ) > .test-$$ver.log 2>&1 & \
+	  pids="$$pids $$!:$$ver"; \
+	done; \
+	status=0; for p in $$pids; do \
+	  ver=$${p#*:}; if wait $${p%%:*}; then r=passed; else r=FAILED; status=1; fi; \
+	  echo "== Python $$ver, fast suite: $$r"; tail -n 15 .test-$$ver.log; \
+	done; exit $$status
 
 bench: $(STAMP) sysdeps
 	$(PY) bench/run.py
@@ -53,4 +81,4 @@ bench: $(STAMP) sysdeps
 	$(PY) bench/load.py
 
 clean:
-	rm -rf $(VENV) build dist service/*.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-3.* .test-3.*.log build dist service/*.egg-info .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,16 @@ def test_invalid_uid_is_remapped_and_not_copied_to_the_meta(key_file, tmp_path, 
     assert hexuid.encode() not in data
     assert hexuid.encode() not in run.stderr and b"UserWarning" in run.stderr  # counted by kind
 
+
+
+def test_parallel_jobs_leave_nothing_but_the_summary_on_stderr(key_file, tmp_path):
+    # Python 3.12+ warns on stderr when a multi-threaded process forks (tqdm's monitor thread, if the
+    # pool were made after it): a subprocess with every warning shown is the only honest witness.
+    for i in range(6):
+        write(make_ct(sop=f"1.2.826.0.1.3680043.8.498.31{i}"), tmp_path / "in" / f"{i}.dcm")
+    run = subprocess.run([sys.executable, "-W", "always", "-m", "wadows", "anonymize", str(tmp_path / "in"),
+                          "-o", str(tmp_path / "out"), "--key-file", str(key_file), "-j", "2"],
+                         capture_output=True, timeout=120, env={**os.environ, "TQDM_DISABLE": "0"})
+    assert run.returncode == 0, run.stderr
+    assert len(list((tmp_path / "out").glob("*.dcm"))) == 6
+    assert b"Warning" not in run.stderr and b"fork" not in run.stderr, run.stderr

@@ -36,7 +36,13 @@ def _openssl(*args: str | Path) -> None:
 
 def _ca(folder: Path, name: str) -> tuple[Path, Path]:
     cert, key = folder / f"{name}.crt", folder / f"{name}.key"
+    # Extensions spelled out rather than taken from the local openssl.cnf: Python 3.13's default
+    # context verifies with X509_V_FLAG_X509_STRICT (RFC 5280 profile: a CA marks basicConstraints
+    # critical and carries keyCertSign and a subject key identifier), as a hospital PKI's CA does.
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+             "-addext", "subjectKeyIdentifier=hash",
              "-keyout", key, "-out", cert)
     return cert, key
 
@@ -45,8 +51,10 @@ def _issue(folder: Path, name: str, ca: tuple[Path, Path], san: str | None) -> t
     cert, key, csr, ext = (folder / f"{name}.crt", folder / f"{name}.key", folder / f"{name}.csr",
                            folder / f"{name}.ext")
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", key, "-out", csr)
-    lines = ["basicConstraints=CA:FALSE", "keyUsage=digitalSignature,keyEncipherment",
-             "extendedKeyUsage=serverAuth,clientAuth"]
+    # RFC 5280 4.2.1.1: an end-entity certificate names its issuer's key (strict verification).
+    lines = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature,keyEncipherment",
+             "extendedKeyUsage=serverAuth,clientAuth", "subjectKeyIdentifier=hash",
+             "authorityKeyIdentifier=keyid,issuer"]
     if san:
         lines.append(f"subjectAltName={san}")
     ext.write_text("\n".join(lines) + "\n")

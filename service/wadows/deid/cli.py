@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 import warnings
 from collections import Counter
@@ -192,20 +193,24 @@ def _run_jobs(jobs: list[tuple[str, str]], n: int, key: bytes, options: list[str
               rules: Path | None) -> list[tuple[str, str | None, dict[str, int]]]:
     from tqdm import tqdm
 
-    bar = tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=None, desc="anonymize")
-    results = []
-    try:
-        if n == 1 or len(jobs) < 2:
+    results: list[tuple[str, str | None, dict[str, int]]] = []
+    if n == 1 or len(jobs) < 2:
+        with tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=None, desc="anonymize") as bar:
             for src, dst in jobs:
                 results.append(_one(src, dst))
                 bar.update()
-            return results
-        with ProcessPoolExecutor(max_workers=n, initializer=_init,
-                                 initargs=(key, options, str(rules) if rules else None)) as pool:
-            chunk = max(1, min(16, len(jobs) // (n * 4)))
-            for result in pool.map(_one, [s for s, _ in jobs], [d for _, d in jobs], chunksize=chunk):
+        return results
+    # Forked workers start in milliseconds where spawned ones import pydicom and numpy again. With
+    # fork, ProcessPoolExecutor starts every worker at the first submit (Python 3.12+), and that
+    # happens here before tqdm's monitor thread exists: forking a multi-threaded process is what
+    # 3.12+ warns about on stderr (and what can deadlock a child).
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init,
+                             initargs=(key, options, str(rules) if rules else None)) as pool:
+        chunk = max(1, min(16, len(jobs) // (n * 4)))
+        done = pool.map(_one, [s for s, _ in jobs], [d for _, d in jobs], chunksize=chunk)
+        with tqdm(total=len(jobs), unit="file", file=sys.stderr, disable=None, desc="anonymize") as bar:
+            for result in done:
                 results.append(result)
                 bar.update()
-        return results
-    finally:
-        bar.close()
+    return results
