@@ -60,6 +60,9 @@ class RenderedDocumentRequest:
     presentation_uid: str | None = None
     presentation_series_uid: str | None = None
     frame_number: str | None = None
+    # Children that are no parameter of PS3.18 §8 this server knows (a vendor's, a later edition's), by
+    # Clark name: the document is answered urn:dicom:wado:0013.
+    unsupported: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,10 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
     result.anonymized |= resolved.anonymized
     if isinstance(resolved, Unresolved):
         return resolved.error
+    if doc.unsupported:
+        # PS3.18's error table: "Unsupported parameter in request". The name is the client's own markup.
+        return resolved.error(ErrorCode.UNSUPPORTED_PARAMETER,
+                              f"Unsupported parameter {doc.unsupported[0][:200]}")
     max_dimension = source.settings.max_render_dimension
     try:
         wanted = RenderRequest.from_wire(
