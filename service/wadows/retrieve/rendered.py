@@ -24,18 +24,20 @@ import threading
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from ..deid import DeidentificationRefused
+from ..dicom.tags import PIXEL_DATA
 from ..render import RenderError, RenderRequest, check_object, render
 from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
 from .errors import ErrorCode
 from .model import DocumentRequest, RegistryError, RetrieveResult
 from .resolve import ResolvedDocument, Unresolved, unavailable
+from .transfer.source import open_source
 
 if TYPE_CHECKING:
     from .rad69 import ImagingDocumentSource
@@ -164,14 +166,13 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
     if isinstance(state, RegistryError):
         return state
     try:
-        with quiet_pydicom():
-            ds = _read(source, resolved)
+        with quiet_pydicom(), _opened(source, resolved) as (ds, open_value):
             if resolved.deidentifier is not None:
                 ds = resolved.deidentifier.deidentify(ds)
                 if state is not None:
                     state = resolved.deidentifier.deidentify(state)
                     wanted = replace(wanted, presentation_uid=str(state.SOPInstanceUID))
-            rendered = render(ds, wanted, presentation=state, max_dimension=max_dimension)
+            rendered = render(ds, wanted, presentation=state, open_value=open_value, max_dimension=max_dimension)
     except OSError as exc:
         return resolved.error(*unavailable(exc))
     except DeidentificationRefused:
@@ -200,9 +201,26 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
     )
 
 
-def _read(source: ImagingDocumentSource, resolved: ResolvedDocument) -> Dataset:
+@contextmanager
+def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument) \
+        -> Iterator[tuple[Dataset, Callable[[], BinaryIO] | None]]:
+    """The stored object, and where its pixel data value starts when it was left on disk.
+
+    Without Anonymize the header is parsed with bulk values deferred (transfer/source.py) and the
+    renderer decodes only the requested frame from the file (dicom/frames.py): one frame of a
+    multi-frame object is read, never the whole Pixel Data. With Anonymize the de-identifier is
+    handed the whole object, as RAD-69's is."""
     with source.backend.open(resolved.instance) as f:
-        return dcmread(f)
+        if resolved.deidentifier is not None:
+            yield dcmread(f), None
+            return
+        opened = open_source(f)
+        try:
+            # Explicit VR Big Endian (retired): the value is taken through pydicom, which swaps it.
+            on_disk = opened.value_opener(PIXEL_DATA) if opened.body_ts.is_little_endian else None
+            yield opened.ds, on_disk
+        finally:
+            opened.close()
 
 
 def _presentation_state(source: ImagingDocumentSource, doc: RenderedDocumentRequest,
