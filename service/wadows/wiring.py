@@ -54,6 +54,7 @@ def create_app(config: Config, backend: Backend) -> WadoWsApp:
         chunk_size=config.server.chunk_size,
         read_patient=config.audit.enabled,  # the transfer record names the patient (PS3.15 A.5.3.2)
         max_render_dimension=config.render.max_dimension,
+        max_blanked_render_bytes=config.render.max_blanked_object_bytes,
     )
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # spyne logs request documents on errors
     # pydicom's warnings quote the values they complain about (names, UIDs): never in our logs.

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from ..deid import DeidentificationRefused
-from ..dicom.tags import PIXEL_DATA
+from ..deid import DeidentificationRefused, Deidentifier
+from ..dicom.tags import DOUBLE_FLOAT_PIXEL_DATA, FLOAT_PIXEL_DATA, PIXEL_DATA
 from ..render import RenderError, RenderRequest, check_object, render
 from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .rad69 import ImagingDocumentSource
 
 log = logging.getLogger("wadows")
+PIXEL_TAGS = (PIXEL_DATA, FLOAT_PIXEL_DATA, DOUBLE_FLOAT_PIXEL_DATA)  # PS3.3 C.7.6.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +166,15 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
     state = _presentation_state(source, doc, resolved)
     if isinstance(state, RegistryError):
         return state
+    whole = resolved.new_uids is not None and resolved.new_uids.reads_whole_object
+    if whole and resolved.instance.size > source.settings.max_blanked_render_bytes:
+        return resolved.error(ErrorCode.SIZE_EXCEEDS_LIMITS,
+                              "De-identifying this object's pixel data needs the whole object, which is larger "
+                              "than this server renders with Anonymize")
     try:
-        with quiet_pydicom(), _opened(source, resolved) as (ds, open_value):
+        with quiet_pydicom(), _opened(source, resolved, whole) as (ds, open_value):
             if resolved.deidentifier is not None:
-                ds = resolved.deidentifier.deidentify(ds)
+                ds = _deidentified(resolved.deidentifier, ds, whole)
                 if state is not None:
                     state = resolved.deidentifier.deidentify(state)
                     wanted = replace(wanted, presentation_uid=str(state.SOPInstanceUID))
@@ -202,16 +208,17 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
 
 
 @contextmanager
-def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument) \
+def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bool) \
         -> Iterator[tuple[Dataset, Callable[[], BinaryIO] | None]]:
     """The stored object, and where its pixel data value starts when it was left on disk.
 
-    Without Anonymize the header is parsed with bulk values deferred (transfer/source.py) and the
-    renderer decodes only the requested frame from the file (dicom/frames.py): one frame of a
-    multi-frame object is read, never the whole Pixel Data. With Anonymize the de-identifier is
-    handed the whole object, as RAD-69's is."""
+    The header is parsed with bulk values deferred (transfer/source.py) and the renderer decodes only
+    the requested frame from the file (dicom/frames.py): one frame of a multi-frame object is read,
+    never the whole Pixel Data, with or without Anonymize. ``whole``: a pixel rule blanks the object
+    (its regions and OCR see every frame, as RAD-69's), so it is read whole, within the size limit
+    checked before."""
     with source.backend.open(resolved.instance) as f:
-        if resolved.deidentifier is not None:
+        if whole:
             yield dcmread(f), None
             return
         opened = open_source(f)
@@ -221,6 +228,19 @@ def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument) \
             yield opened.ds, on_disk
         finally:
             opened.close()
+
+
+def _deidentified(deid: Deidentifier, ds: Dataset, whole: bool) -> Dataset:
+    """The object de-identified by RAD-69's engine. Unless a pixel rule blanks it (``whole``) the
+    pixel data is not the engine's business (no rule touches it, PS3.15 E.1.1 leaves it as stored):
+    its element, still on disk, is set aside while the header is walked, so the walk cannot read
+    it into memory, and put back for the renderer to read one frame of."""
+    if whole:
+        return deid.deidentify(ds)
+    aside = {tag: ds._dict.pop(tag) for tag in PIXEL_TAGS if tag in ds._dict}
+    ds = deid.deidentify(ds)
+    ds._dict.update(aside)
+    return ds
 
 
 def _presentation_state(source: ImagingDocumentSource, doc: RenderedDocumentRequest,
