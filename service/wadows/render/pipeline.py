@@ -119,10 +119,12 @@ def _grayscale(frame: Frame, view: Dataset, request: RenderRequest) -> tuple[np.
     if 0 <= hi - lo < _TABLE_LIMIT:
         # Integer samples: run Modality LUT, VOI and rounding once per possible value, then index
         # (the same elementwise functions, so the same result, at a fraction of the cost).
-        index = (stored.astype(np.int64) - lo)
+        # The per-pixel modality values are built only if min/max needs them (no window, no VOI LUT);
+        # one uint8 gather maps the frame.
+        index = stored.astype(np.int32) - lo if lo else stored
         table = modality_values(np.arange(lo, hi + 1, dtype=stored.dtype), view)
-        result = voi(table[index], view, asked, stored, domain=table)
-        img = to_uint8(result.display)[index]
+        result = voi(lambda: table[index], view, asked, stored, domain=table)
+        img = np.take(to_uint8(result.display), index)
     else:
         result = voi(modality_values(stored, view), view, asked, stored)
         img = to_uint8(result.display)
