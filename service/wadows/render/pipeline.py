@@ -121,10 +121,13 @@ def _grayscale(frame: Frame, view: Dataset, request: RenderRequest) -> tuple[np.
         # (the same elementwise functions, so the same result, at a fraction of the cost).
         # The per-pixel modality values are built only if min/max needs them (no window, no VOI LUT);
         # one uint8 gather maps the frame.
-        index = stored.astype(np.int32) - lo if lo else stored
+        # (An intp index: numpy converts any other to it for every gather.)
+        index = stored.astype(np.intp)
+        if lo:
+            index -= lo
         table = modality_values(np.arange(lo, hi + 1, dtype=stored.dtype), view)
         result = voi(lambda: table[index], view, asked, stored, domain=table)
-        img = np.take(to_uint8(result.display), index)
+        img = to_uint8(result.display)[index]
     else:
         result = voi(modality_values(stored, view), view, asked, stored)
         img = to_uint8(result.display)
