@@ -142,7 +142,9 @@ def retrieve_rendered_imaging_document_set(source: ImagingDocumentSource, reques
 
 def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, caller: Caller,
               result: RenderedResult) -> RenderedDocument | RegistryError:
-    resolved = source.resolver.resolve(doc.document, caller, header_wanted=lambda _i: True)
+    # The header is read here only when anonymizing (the decision needs it); otherwise the one parse
+    # is the renderer's, of the object opened with its bulk values on disk (_opened).
+    resolved = source.resolver.resolve(doc.document, caller, header_wanted=lambda _i: False)
     result.anonymized |= resolved.anonymized
     if isinstance(resolved, Unresolved):
         return resolved.error
@@ -157,10 +159,11 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
             window_center=doc.window_center, window_width=doc.window_width, image_quality=doc.image_quality,
             frame_number=doc.frame_number, annotation=doc.annotation, presentation_uid=doc.presentation_uid,
             max_dimension=max_dimension)
-        assert resolved.header is not None
-        with quiet_pydicom():
-            # Frames, pixel data, video, size: answered from the header, before any pixel is read.
-            check_object(resolved.header, wanted)
+        if resolved.header is not None:
+            with quiet_pydicom():
+                # Frames, pixel data, video, size: answered from the header, before the object is read
+                # whole (render() checks the same on the object it is given, before decoding a frame).
+                check_object(resolved.header, wanted)
     except RenderError as exc:
         return resolved.error(ErrorCode(exc.code), exc.message)
     state = _presentation_state(source, doc, resolved)
