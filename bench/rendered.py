@@ -18,6 +18,7 @@ import argparse
 import http.client
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -107,6 +108,13 @@ def main() -> int:
     n = 20 if args.quick else 200
     work = Path(tempfile.mkdtemp(prefix="wadows-bench-rendered-"))
     os.chmod(work, 0o755)
+    try:
+        return _bench(work, n, args.repeat)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _bench(work: Path, n: int, repeat: int) -> int:
     print(f"generating {n} CT instances in {work} ...", file=sys.stderr)
     store = work / "store"
     ct = generate_ct_study(store, n_instances=n)
@@ -135,7 +143,7 @@ def main() -> int:
                     study.write_bytes(rendered_xml(docs))
                     check_wadows(wport, study.read_bytes(), n, size)
                     one = curl_config([(url, study)], work / f"one-{size}{label.strip(', ')}.curl")
-                    results.append((f"wadows, {size} px{label}, 1 request of {n} documents", size, best(args.repeat, one)))
+                    results.append((f"wadows, {size} px{label}, 1 request of {n} documents", size, best(repeat, one)))
                     if label:
                         continue
                     singles = []
@@ -144,17 +152,17 @@ def main() -> int:
                         body.write_bytes(rendered_xml([d]))
                         singles.append((url, body))
                     per = curl_config(singles, work / f"per-{size}.curl")
-                    results.append((f"wadows, {size} px, 1 request per instance", size, best(args.repeat, per)))
+                    results.append((f"wadows, {size} px, 1 request per instance", size, best(repeat, per)))
                 paths = [f"/instances/{i}/rendered?width={size}&height={size}&quality={quality}" for i in ids]
                 check_orthanc(orthanc.base, paths, size)
                 oc = curl_config([(orthanc.base + p, None) for p in paths], work / f"orthanc-{size}.curl")
                 results.append((f"Orthanc {version}, {size} px, GET /instances/{{id}}/rendered?quality={quality}",
-                                size, best(args.repeat, oc)))
+                                size, best(repeat, oc)))
         finally:
             wproc.terminate()
             wproc.wait(30)
 
-    print(f"\nRendered JPEG q90: {n} CT instances (512 x 512, 16-bit), best of {args.repeat}, one curl client, "
+    print(f"\nRendered JPEG q90: {n} CT instances (512 x 512, 16-bit), best of {repeat}, one curl client, "
           f"load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores\n")
     print(f"| {'path':<72} | {'images/s':>8} | {'vs Orthanc':>10} |")
     print(f"|{'-' * 74}|{'-' * 10}|{'-' * 12}|")
