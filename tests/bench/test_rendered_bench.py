@@ -24,7 +24,7 @@ def test_quick_run_prints_the_table():
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [line for line in out.stdout.splitlines() if line.startswith("| ") and "images/s" not in line]
-    assert len(rows) == 10
+    assert len(rows) == 12
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert float(cells[1]) > 0 and cells[2].endswith("x"), row
