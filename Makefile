@@ -78,6 +78,7 @@ bench: $(STAMP) sysdeps
 	$(PY) bench/deid.py
 	$(PY) bench/ocr.py
 	$(PY) bench/orthanc.py
+	$(PY) bench/rendered.py
 	$(PY) bench/load.py
 
 clean:

@@ -17,6 +17,7 @@ from deid.objects import KEY, write
 from wadows.retrieve.anonymize import Anonymizers
 from wadows.retrieve.model import DocumentRequest, RetrieveRequest
 from wadows.retrieve.rad69 import ImagingDocumentSource, SourceSettings
+from wadows.retrieve.rendered import RenderedDocumentRequest, RenderedRequest, retrieve_rendered_imaging_document_set
 from wadows.samples import generate_samples
 from wadows.store.filestore import FileStore
 
@@ -57,6 +58,12 @@ def _ask(fs, docs, syntaxes=(ExplicitVRLittleEndian,), *, anonymizers=True, max_
     return [e.code.value for e in result.errors]
 
 
+def _ask_rendered(fs, docs):
+    source = ImagingDocumentSource(fs, SourceSettings(frozenset({REPO})), Anonymizers(KEY))
+    result = retrieve_rendered_imaging_document_set(source, RenderedRequest(tuple(docs)))
+    return [e.code.value for e in result.errors]
+
+
 def _situations(root: Path, fs: FileStore) -> dict[str, list[str]]:
     insts = [i for i in instances_in(root) if i.path.name != "burned.dcm"]
     a, b = insts[0], insts[1]
@@ -76,6 +83,8 @@ def _situations(root: Path, fs: FileStore) -> dict[str, list[str]]:
         "studyInstanceUID or seriesInstanceUID": _ask(fs, [req(a, study="1.2.03"), req(b, series="x.y")]),
         "object cannot be de-identified safely": _ask(fs, [req(burned, anonymize="yes")]),
         "Anonymize asked (or forced) while": _ask(fs, [req(a, anonymize="yes")], anonymizers=False),
+        "a RenderedDocumentRequest child that is no parameter": _ask_rendered(
+            fs, [RenderedDocumentRequest(req(a), ("image/png",), unsupported=("{urn:example:vendor}Sharpen",))]),
     }
     # Indexed, then gone; indexed, then replaced by another object of the same size.
     a.path.unlink()

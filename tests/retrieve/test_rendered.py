@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import numpy as np
 import pydicom
@@ -130,6 +131,37 @@ def test_each_error_code_from_a_request_that_triggers_it(srv, objs, code, name, 
     (err,) = resp.errors
     assert err["errorCode"] == f"urn:dicom:wado:{code}" and err["location"] == obj.sop
     assert err["codeContext"] and "Traceback" not in err["codeContext"]
+
+
+VENDOR = 'xmlns:v="urn:example:vendor"'
+EXTENSIONS = [
+    {"ContentTypeList": f"<v:Sharpen {VENDOR}>2</v:Sharpen>"},        # where the XSD's wildcard admits it
+    {"DocumentUniqueId": f"<v:Sharpen {VENDOR}>2</v:Sharpen>"},       # before the parameters
+    {"Rows": "<wado:Gamma>1.8</wado:Gamma>"},                         # a WADO name this server does not know
+]
+
+
+@pytest.mark.parametrize("extra", EXTENSIONS, ids=["vendor-last", "vendor-first", "wado-unknown"])
+def test_a_parameter_the_server_does_not_know_is_0013_for_its_document(srv, objs, extra):
+    ct = objs["CT_small.dcm"]
+    asked = replace(rdoc(srv, ct, Rows="64"), extra=extra)
+    resp, docs = ask(srv, [asked, rdoc(srv, objs["MR_small.dcm"])])
+    assert resp.status == "PartialSuccess" and [d.source_uid for d in docs] == [objs["MR_small.dcm"].sop]
+    (err,) = resp.errors
+    assert err["errorCode"] == ErrorCode.UNSUPPORTED_PARAMETER.value and err["location"] == ct.sop
+    assert "Sharpen" in err["codeContext"] or "Gamma" in err["codeContext"]
+    # the same document without it is rendered
+    resp, docs = ask(srv, [rdoc(srv, ct, Rows="64")])
+    assert resp.status == "Success" and len(docs) == 1
+
+
+def test_an_unknown_parameter_does_not_excuse_known_ones_out_of_order(srv, objs):
+    asked = replace(rdoc(srv, objs["CT_small.dcm"], Rows="64", Columns="64"),
+                    extra={"Rows": "<wado:Gamma>1.8</wado:Gamma>"})
+    body = rendered_xml([asked]).replace(b"<wado:Rows>64</wado:Rows>", b"").replace(
+        b"</wado:Columns>", b"</wado:Columns><wado:Rows>64</wado:Rows>")
+    r = srv.post(body)
+    assert r.status_code in (400, 500) and b"does not match the schema" in r.content and b"Rows" in r.content
 
 
 def test_identity_errors_and_failure(srv, objs):

@@ -277,11 +277,15 @@ def test_rendered_errors():
     assert "XMax" in violation(rendered("<wado:Region><wado:XMin>0</wado:XMin><wado:YMin>0</wado:YMin></wado:Region>"))
     # an odd media type is the server's to refuse (0006), not the schema's
     validate_body(rendered("", content_types="<wado:ContentType>text/x-nonsense</wado:ContentType>"))
-    # vendor parameters in another namespace reach the server (0013), unknown WADO ones do not
-    vendor = rendered("")
+    # parameters the server does not know, a vendor's or WADO's, wherever they stand, reach the server
+    # (urn:dicom:wado:0013 for that document) and are put back; the known ones are still checked
+    vendor = rendered("<wado:Sharpen>1</wado:Sharpen><wado:Rows>1</wado:Rows>")
     vendor.find(".//{urn:dicom:wado:ws:2011}RenderedDocumentRequest").append(etree.Element("{urn:example:vendor}Sharpen"))
+    before = etree.tostring(vendor)
     validate_body(vendor)
-    assert "{urn:dicom:wado:ws:2011}Sharpen" in violation(rendered("<wado:Sharpen>1</wado:Sharpen>"))
+    assert etree.tostring(vendor) == before
+    msg = violation(rendered("<wado:Columns>1</wado:Columns><v:Sharpen xmlns:v='urn:example:vendor'/><wado:Rows>1</wado:Rows>"))
+    assert "{urn:dicom:wado:ws:2011}Rows" in msg and "Sharpen" not in msg
 
 
 def information(documents: str, xpaths: str = "<wado:XPath>//DicomAttribute[@keyword='Modality']</wado:XPath>",

@@ -125,6 +125,9 @@ class RDoc:
     params: dict[str, str] = field(default_factory=dict)  # element name -> text (Region: "x1,y1,x2,y2")
     content_types: Sequence[str] = ("image/png",)
     region_children: tuple[str, str, str, str] | None = None  # XMin, YMin, XMax, YMax
+    # Raw elements placed after the named child ("DocumentUniqueId", a parameter, "ContentTypeList"):
+    # what a vendor or a later edition adds.
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 _ORDER = ("Annotation", "Rows", "Columns", "Region", "WindowWidth", "WindowCenter", "ImageQuality",
@@ -142,7 +145,7 @@ def rendered_body(docs: Sequence[RDoc]) -> str:
             out.append(f'<wado:SeriesRequest seriesInstanceUID="{s}">')
             for d in ds:
                 out.append(f"<wado:RenderedDocumentRequest><ihe:RepositoryUniqueId>{d.repository}</ihe:RepositoryUniqueId>"
-                           f"<ihe:DocumentUniqueId>{d.sop}</ihe:DocumentUniqueId>")
+                           f"<ihe:DocumentUniqueId>{d.sop}</ihe:DocumentUniqueId>{d.extra.get('DocumentUniqueId', '')}")
                 for name in _ORDER:
                     if name == "Region" and d.region_children is not None:
                         x1, y1, x2, y2 = d.region_children
@@ -150,8 +153,10 @@ def rendered_body(docs: Sequence[RDoc]) -> str:
                                    f"<wado:XMax>{x2}</wado:XMax><wado:YMax>{y2}</wado:YMax></wado:Region>")
                     elif name in d.params:
                         out.append(f"<wado:{name}>{d.params[name]}</wado:{name}>")
+                    out.append(d.extra.get(name, ""))
                 out.append("<wado:ContentTypeList>" + "".join(f"<wado:ContentType>{c}</wado:ContentType>"
                                                               for c in d.content_types) + "</wado:ContentTypeList>")
+                out.append(d.extra.get("ContentTypeList", ""))
                 out.append("</wado:RenderedDocumentRequest>")
             out.append("</wado:SeriesRequest>")
         out.append("</wado:StudyRequest>")

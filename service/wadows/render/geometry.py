@@ -73,4 +73,6 @@ def fit(width: int, height: int, rows: int | None, columns: int | None) -> tuple
 
 
 def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
-    return img if img.size == size else img.resize(size, RESAMPLE)
+    # reducing_gap: a box reduction by an integer factor first, then Lanczos over at least twice the
+    # output size (Pillow's own thumbnail() setting), so a thumbnail no longer pays the full kernel.
+    return img if img.size == size else img.resize(size, RESAMPLE, reducing_gap=2.0)

@@ -119,9 +119,14 @@ def _grayscale(frame: Frame, view: Dataset, request: RenderRequest) -> tuple[np.
     if 0 <= hi - lo < _TABLE_LIMIT:
         # Integer samples: run Modality LUT, VOI and rounding once per possible value, then index
         # (the same elementwise functions, so the same result, at a fraction of the cost).
-        index = (stored.astype(np.int64) - lo)
+        # The per-pixel modality values are built only if min/max needs them (no window, no VOI LUT);
+        # one uint8 gather maps the frame.
+        # (An intp index: numpy converts any other to it for every gather.)
+        index = stored.astype(np.intp)
+        if lo:
+            index -= lo
         table = modality_values(np.arange(lo, hi + 1, dtype=stored.dtype), view)
-        result = voi(table[index], view, asked, stored, domain=table)
+        result = voi(lambda: table[index], view, asked, stored, domain=table)
         img = to_uint8(result.display)[index]
     else:
         result = voi(modality_values(stored, view), view, asked, stored)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -166,12 +166,15 @@ def min_max_window(values: np.ndarray, exclude: np.ndarray | None = None) -> Win
     return Window((lo + hi) / 2, max(hi - lo, 1e-6), "LINEAR_EXACT")
 
 
-def voi(values: np.ndarray, view: Dataset, requested: Window | None, stored: np.ndarray,
-        domain: np.ndarray | None = None) -> VOIResult:
+def voi(values: np.ndarray | Callable[[], np.ndarray], view: Dataset, requested: Window | None,
+        stored: np.ndarray, domain: np.ndarray | None = None) -> VOIResult:
     """The VOI transform PS3.18 §6.4.2.1 asks for: the request's window, else the object's first
     window, else its first VOI LUT, else the value range of the pixels (``values``). With ``domain``
     (the modality values of each stored value from the frame's minimum to its maximum) the transform
-    is computed on that table, to be indexed by the caller, instead of on every pixel."""
+    is computed on that table, to be indexed by the caller, instead of on every pixel; ``values`` may
+    then be a function giving them, called only for the min/max window."""
+    if callable(values) and domain is None:
+        values = values()
     target = values if domain is None else domain
     if requested is not None:
         return VOIResult(apply_window(target, requested), requested, "request")
@@ -184,7 +187,7 @@ def voi(values: np.ndarray, view: Dataset, requested: Window | None, stored: np.
             return VOIResult(apply_lut(target, seq[0]), None, "VOI LUT")
         except (AttributeError, KeyError, TypeError, ValueError, IndexError):
             pass  # an unusable LUT: fall through to min/max as if absent
-    window = min_max_window(values, padding_mask(stored, view))
+    window = min_max_window(values() if callable(values) else values, padding_mask(stored, view))
     return VOIResult(apply_window(target, window), window, "min/max")
 
 

@@ -62,6 +62,9 @@ class SourceSettings:
     read_patient: bool = False
     # Rows/Columns of a rendered image at most this ([render] max_dimension; PS3.18 §6.4.4 0012 beyond).
     max_render_dimension: int = 4096
+    # An anonymized rendering that a pixel rule blanks reads the whole object; larger ones get 0005
+    # ([render] max_blanked_object_bytes). Every other rendering reads one frame.
+    max_blanked_render_bytes: int = 256 << 20
     # RetrieveImagingDocumentSetInformation ([information]): the XPath bounds (xpath.py), all answers
     # of one response together (serialised bytes), and the plain models remembered (modelcache.py).
     xpath_limits: XPathLimits = XPathLimits()

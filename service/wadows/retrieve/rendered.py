@@ -24,23 +24,26 @@ import threading
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from ..deid import DeidentificationRefused
+from ..deid import DeidentificationRefused, Deidentifier
+from ..dicom.tags import DOUBLE_FLOAT_PIXEL_DATA, FLOAT_PIXEL_DATA, PIXEL_DATA
 from ..render import RenderError, RenderRequest, check_object, render
 from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
 from .errors import ErrorCode
 from .model import DocumentRequest, RegistryError, RetrieveResult
 from .resolve import ResolvedDocument, Unresolved, unavailable
+from .transfer.source import open_source
 
 if TYPE_CHECKING:
     from .rad69 import ImagingDocumentSource
 
 log = logging.getLogger("wadows")
+PIXEL_TAGS = (PIXEL_DATA, FLOAT_PIXEL_DATA, DOUBLE_FLOAT_PIXEL_DATA)  # PS3.3 C.7.6.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,9 @@ class RenderedDocumentRequest:
     presentation_uid: str | None = None
     presentation_series_uid: str | None = None
     frame_number: str | None = None
+    # Children that are no parameter of PS3.18 §8 this server knows (a vendor's, a later edition's), by
+    # Clark name: the document is answered urn:dicom:wado:0013.
+    unsupported: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +142,16 @@ def retrieve_rendered_imaging_document_set(source: ImagingDocumentSource, reques
 
 def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, caller: Caller,
               result: RenderedResult) -> RenderedDocument | RegistryError:
-    resolved = source.resolver.resolve(doc.document, caller, header_wanted=lambda _i: True)
+    # The header is read here only when anonymizing (the decision needs it); otherwise the one parse
+    # is the renderer's, of the object opened with its bulk values on disk (_opened).
+    resolved = source.resolver.resolve(doc.document, caller, header_wanted=lambda _i: False)
     result.anonymized |= resolved.anonymized
     if isinstance(resolved, Unresolved):
         return resolved.error
+    if doc.unsupported:
+        # PS3.18's error table: "Unsupported parameter in request". The name is the client's own markup.
+        return resolved.error(ErrorCode.UNSUPPORTED_PARAMETER,
+                              f"Unsupported parameter {doc.unsupported[0][:200]}")
     max_dimension = source.settings.max_render_dimension
     try:
         wanted = RenderRequest.from_wire(
@@ -147,24 +159,29 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
             window_center=doc.window_center, window_width=doc.window_width, image_quality=doc.image_quality,
             frame_number=doc.frame_number, annotation=doc.annotation, presentation_uid=doc.presentation_uid,
             max_dimension=max_dimension)
-        assert resolved.header is not None
-        with quiet_pydicom():
-            # Frames, pixel data, video, size: answered from the header, before any pixel is read.
-            check_object(resolved.header, wanted)
+        if resolved.header is not None:
+            with quiet_pydicom():
+                # Frames, pixel data, video, size: answered from the header, before the object is read
+                # whole (render() checks the same on the object it is given, before decoding a frame).
+                check_object(resolved.header, wanted)
     except RenderError as exc:
         return resolved.error(ErrorCode(exc.code), exc.message)
     state = _presentation_state(source, doc, resolved)
     if isinstance(state, RegistryError):
         return state
+    whole = resolved.new_uids is not None and resolved.new_uids.reads_whole_object
+    if whole and resolved.instance.size > source.settings.max_blanked_render_bytes:
+        return resolved.error(ErrorCode.SIZE_EXCEEDS_LIMITS,
+                              "De-identifying this object's pixel data needs the whole object, which is larger "
+                              "than this server renders with Anonymize")
     try:
-        with quiet_pydicom():
-            ds = _read(source, resolved)
+        with quiet_pydicom(), _opened(source, resolved, whole) as (ds, open_value):
             if resolved.deidentifier is not None:
-                ds = resolved.deidentifier.deidentify(ds)
+                ds = _deidentified(resolved.deidentifier, ds, whole)
                 if state is not None:
                     state = resolved.deidentifier.deidentify(state)
                     wanted = replace(wanted, presentation_uid=str(state.SOPInstanceUID))
-            rendered = render(ds, wanted, presentation=state, max_dimension=max_dimension)
+            rendered = render(ds, wanted, presentation=state, open_value=open_value, max_dimension=max_dimension)
     except OSError as exc:
         return resolved.error(*unavailable(exc))
     except DeidentificationRefused:
@@ -193,9 +210,40 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
     )
 
 
-def _read(source: ImagingDocumentSource, resolved: ResolvedDocument) -> Dataset:
+@contextmanager
+def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bool) \
+        -> Iterator[tuple[Dataset, Callable[[], BinaryIO] | None]]:
+    """The stored object, and where its pixel data value starts when it was left on disk.
+
+    The header is parsed with bulk values deferred (transfer/source.py) and the renderer decodes only
+    the requested frame from the file (dicom/frames.py): one frame of a multi-frame object is read,
+    never the whole Pixel Data, with or without Anonymize. ``whole``: a pixel rule blanks the object
+    (its regions and OCR see every frame, as RAD-69's), so it is read whole, within the size limit
+    checked before."""
     with source.backend.open(resolved.instance) as f:
-        return dcmread(f)
+        if whole:
+            yield dcmread(f), None
+            return
+        opened = open_source(f)
+        try:
+            # Explicit VR Big Endian (retired): the value is taken through pydicom, which swaps it.
+            on_disk = opened.value_opener(PIXEL_DATA) if opened.body_ts.is_little_endian else None
+            yield opened.ds, on_disk
+        finally:
+            opened.close()
+
+
+def _deidentified(deid: Deidentifier, ds: Dataset, whole: bool) -> Dataset:
+    """The object de-identified by RAD-69's engine. Unless a pixel rule blanks it (``whole``) the
+    pixel data is not the engine's business (no rule touches it, PS3.15 E.1.1 leaves it as stored):
+    its element, still on disk, is set aside while the header is walked, so the walk cannot read
+    it into memory, and put back for the renderer to read one frame of."""
+    if whole:
+        return deid.deidentify(ds)
+    aside = {tag: ds._dict.pop(tag) for tag in PIXEL_TAGS if tag in ds._dict}
+    ds = deid.deidentify(ds)
+    ds._dict.update(aside)
+    return ds
 
 
 def _presentation_state(source: ImagingDocumentSource, doc: RenderedDocumentRequest,

@@ -26,7 +26,7 @@ from .requests import RawElement
 
 def _method(op: Operation):
     def method(ctx, req):  # noqa: ANN001, ANN202 - spyne's calling convention
-        return op.to_request(req)
+        return op.to_request(req, ctx.in_document)
 
     method.__name__ = op.name  # spyne names the method after the function: the WSDL operation name
     return rpc(op.model, _body_style="bare", _returns=AnyXml, _in_message_name=op.request)(method)

@@ -68,7 +68,8 @@ class RetrieveImagingDocumentSetInformationRequest(ComplexModel):
     ]
 
 
-def to_information_request(req: RetrieveImagingDocumentSetInformationRequest) -> InformationRequest:
+def to_information_request(req: RetrieveImagingDocumentSetInformationRequest,
+                           _body: etree._Element) -> InformationRequest:
     docs = [InformationDocument(doc, model.FrameNumber) for doc, model in document_requests(req.StudyRequest)]
     # An expression is kept as written: spaces inside a literal are part of it.
     xpaths = tuple(x or "" for x in (req.XPathList.XPath or ())) if req.XPathList is not None else ()

@@ -40,7 +40,7 @@ class Operation:
     actions: frozenset[str]  # wsa:Action (and soapAction) values accepted for it
     response_action: str
     model: type  # the spyne ComplexModel the body is read into
-    to_request: Callable[[Any], Any]  # model instance -> the operation's typed request
+    to_request: Callable[[Any, etree._Element], Any]  # model instance, body it was read from -> typed request
     handle: Callable[[ImagingDocumentSource, Any, Caller], Any]  # -> its result (status, documents, errors)
     write: Callable[[Any], tuple[etree._Element, list[Attachment]]]  # result -> response body, MTOM parts
 

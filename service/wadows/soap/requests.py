@@ -14,6 +14,7 @@ from spyne import AnyXml, ComplexModel, Unicode, XmlAttribute
 
 from ..retrieve.model import DocumentRequest, RetrieveRequest
 from ..retrieve.rendered import RenderedDocumentRequest, RenderedRequest
+from .extensions import rendered_documents, unsupported_parameters
 from .ns import IHE, IHE_RAD, WADO
 
 
@@ -84,7 +85,7 @@ def _documents(req, element: str) -> Iterator[tuple[Any, DocumentRequest]]:
         yield d, doc
 
 
-def to_retrieve_request(req: RetrieveImagingDocumentSetRequest) -> RetrieveRequest:
+def to_retrieve_request(req: RetrieveImagingDocumentSetRequest, _body: etree._Element) -> RetrieveRequest:
     docs = [doc for doc, _ in document_requests(req.StudyRequest)]
     syntaxes = tuple(_text(t) for t in (req.TransferSyntaxUIDList.TransferSyntaxUID or ()))
     return RetrieveRequest(documents=tuple(docs), transfer_syntaxes=syntaxes, anonymize=req.Anonymize)
@@ -167,9 +168,12 @@ def region_text(region: etree._Element | None) -> str | None:
     return ",".join((c.text or "").strip() for c in children)
 
 
-def to_rendered_request(req: RetrieveRenderedImagingDocumentSetRequest) -> RenderedRequest:
+def to_rendered_request(req: RetrieveRenderedImagingDocumentSetRequest, body: etree._Element) -> RenderedRequest:
+    """Each document with its parameters; the unknown ones (extensions.py) are read from ``body``, the
+    element spyne read ``req`` from, whose RenderedDocumentRequests come in the same order."""
     docs = []
-    for d, document in _documents(req, "RenderedDocumentRequest"):
+    elements = rendered_documents(body)
+    for n, (d, document) in enumerate(_documents(req, "RenderedDocumentRequest")):
         content_types = d.ContentTypeList.ContentType if d.ContentTypeList is not None else None
         docs.append(RenderedDocumentRequest(
             document=document,
@@ -178,5 +182,6 @@ def to_rendered_request(req: RetrieveRenderedImagingDocumentSetRequest) -> Rende
             window_width=d.WindowWidth, window_center=d.WindowCenter, image_quality=d.ImageQuality,
             presentation_uid=d.PresentationUID, presentation_series_uid=d.PresentationSeriesUID,
             frame_number=d.FrameNumber,
+            unsupported=unsupported_parameters(elements[n]) if n < len(elements) else (),
         ))
     return RenderedRequest(documents=tuple(docs))

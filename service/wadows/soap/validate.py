@@ -13,6 +13,7 @@ import threading
 
 from lxml import etree
 
+from .extensions import set_aside
 from .ns import IHE, IHE_RAD, RIM, RS, WADO, q
 from .wsdl import schema_dir, schema_parser
 
@@ -101,8 +102,10 @@ def validate_element(element: etree._Element) -> None:
 
 
 def validate_body(element: etree._Element) -> None:
-    """Validate one SOAP Body child: it must be a WADO-WS request element valid against the project XSDs."""
+    """Validate one SOAP Body child: it must be a WADO-WS request element valid against the project XSDs.
+    A RenderedDocumentRequest's unknown parameters are not the schema's to refuse (extensions.py)."""
     tag = element.tag if isinstance(element.tag, str) else repr(element.tag)
     if tag not in REQUEST_ELEMENTS:
         raise SchemaViolation(f"unsupported operation element {tag[:200]}")
-    validate_element(element)
+    with set_aside(element):
+        validate_element(element)

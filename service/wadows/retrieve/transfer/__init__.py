@@ -159,11 +159,8 @@ def _set_pixel_data(ds: Dataset, pixel: PixelOutput) -> None:
 
 def _deferred_opener(source: Source) -> Callable[[], BinaryIO]:
     def open_value() -> BinaryIO:
-        raw = source.ds._dict[PIXEL_DATA]
-        if isinstance(raw, RawDataElement) and raw.value is None:
-            source.fp.seek(raw.value_tell)
-            return source.fp
-        return in_memory(source.ds.PixelData)()
+        on_disk = source.value_opener(PIXEL_DATA)
+        return on_disk() if on_disk is not None else in_memory(source.ds.PixelData)()
     return open_value
 
 

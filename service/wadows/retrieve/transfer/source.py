@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import FileDataset
@@ -51,6 +51,19 @@ class Source:
                 raise SourceError("the file ends inside a value")
             remaining -= len(data)
             yield swap_bytes(data, word)
+
+    def value_opener(self, tag: int) -> Callable[[], BinaryIO] | None:
+        """For a value left on disk, a function returning ``fp`` positioned at its first byte (where a
+        decoder reads one frame from, dicom.frames.decode_frame); None when pydicom read it."""
+        raw = self.ds._dict.get(tag)
+        if not (isinstance(raw, RawDataElement) and raw.value is None):
+            return None
+        fp, tell = self.fp, raw.value_tell
+
+        def open_value() -> BinaryIO:
+            fp.seek(tell)
+            return fp
+        return open_value
 
     def close(self) -> None:
         for spool in self.spools:
