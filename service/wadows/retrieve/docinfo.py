@@ -45,7 +45,8 @@ from ..dicom.nativexml import NAMESPACE, default_bulk_uri, to_native_xml
 from ..dicom.tags import PIXEL_TAGS
 from ..security.policy import TRUSTED, Caller
 from .errors import ErrorCode
-from .model import DocumentRequest, Provenance, RegistryError, response_status
+from ..audit.messages import TransferredInstance
+from .model import DocumentRequest, RegistryError, response_status
 from .rad69 import ImagingDocumentSource, _provenance
 from .resolve import ResolvedDocument, Unresolved
 from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile_all, evaluate
@@ -81,7 +82,7 @@ class DocumentInformation:
     home_community_id: str | None = None
     frame_number: int | None = None
     # What the answer disclosed, for the audit trail only (PS3.15 A.5.3.7, as RAD-69's documents).
-    provenance: Provenance | None = None
+    provenance: TransferredInstance | None = None
 
 
 @dataclass(slots=True)
@@ -155,8 +156,7 @@ def _document(source: ImagingDocumentSource, item: InformationDocument, request:
         if frame > frames:
             return resolved.error(ErrorCode.FRAME_OUT_OF_RANGE, "FrameNumber is outside the object's frames")
     # Before de-identification changes the header in place: the audit names the stored patient.
-    provenance = _provenance(resolved.instance, header,
-                             resolved.new_uids.study_instance_uid if resolved.new_uids else "")
+    provenance = _provenance(resolved, header)
     try:
         root = native_model(resolved)
     except DeidentificationRefused:

@@ -20,14 +20,15 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
+from ..audit.messages import TransferredInstance
 from ..deid import DeidentificationRefused
 from ..filespan import FileSpan, materialize
 from ..security.policy import TRUSTED, Caller
 from ..store.base import Backend, StoredInstance
 from . import transfer
 from .errors import ErrorCode
-from .model import DocumentRequest, DocumentResult, Provenance, RegistryError, RetrieveRequest, RetrieveResult
-from .resolve import DocumentResolver, Unresolved, unavailable
+from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveRequest, RetrieveResult
+from .resolve import DocumentResolver, ResolvedDocument, Unresolved, unavailable
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -127,8 +128,7 @@ class ImagingDocumentSource:
             mime_type=DICOM_MIME,
             chunks=chunks,
             home_community_id=doc.home_community_id,
-            provenance=_provenance(instance, header,
-                                    resolved.new_uids.study_instance_uid if resolved.new_uids else ""),
+            provenance=_provenance(resolved, header),
         )
 
     def _convert_first(self, instance: StoredInstance, target: str, requested: tuple[str, ...],
@@ -201,14 +201,17 @@ class ImagingDocumentSource:
                 yield from transfer.stream_as(spool, out.transfer_syntax_uid, target_ts, chunk_size=chunk)
 
 
-def _provenance(instance: StoredInstance, header: Dataset | None, anonymized_study_uid: str = "") -> Provenance:
-    """The stored object's identity for the audit trail; the patient only when the header was read."""
+def _provenance(resolved: ResolvedDocument, header: Dataset | None) -> TransferredInstance:
+    """The stored object's identity for the audit trail (PS3.15 A.5.3.7), with the identifiers given
+    out when it went de-identified; the patient only when the header was read."""
+    instance, new = resolved.instance, resolved.new_uids
     patient_id = patient_name = ""
     if header is not None:
         patient_id = str(header.get("PatientID", "") or "")
         patient_name = str(header.get("PatientName", "") or "")
-    return Provenance(instance.study_uid, instance.sop_class_uid, instance.sop_instance_uid,
-                      patient_id, patient_name, anonymized_study_uid)
+    return TransferredInstance(instance.study_uid, instance.sop_class_uid, instance.sop_instance_uid,
+                               patient_id, patient_name, new.study_instance_uid if new else "",
+                               new.sop_instance_uid if new else "")
 
 
 class _StoredLater:
