@@ -3,21 +3,15 @@ a changed operation row, error code, transfer syntax, option, audit code or defa
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from support.tools import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("gen_conformance", REPO / "tools" / "gen_conformance.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_committed_statement_is_what_the_code_generates() -> None:
-    gen = _generator()
+    gen = load_tool("gen_conformance")
     assert (REPO / "docs" / "conformance.md").read_text(encoding="utf-8") == gen.render(), \
         "docs/conformance.md is out of date: run .venv/bin/python tools/gen_conformance.py"
 
@@ -27,7 +21,7 @@ def test_every_table_names_the_code_it_comes_from() -> None:
     from wadows.deid.profile import OPTIONS
     from wadows.dicom.errors import ErrorCode
     from wadows.soap.operations import OPERATIONS
-    text = _generator().render()
+    text = load_tool("gen_conformance").render()
     for code in ErrorCode:
         assert f"| `{code.value}` |" in text
     for op in OPERATIONS.values():
@@ -39,7 +33,7 @@ def test_every_table_names_the_code_it_comes_from() -> None:
 
 
 def test_a_code_change_shows_in_the_statement(monkeypatch) -> None:
-    gen = _generator()
+    gen = load_tool("gen_conformance")
     from wadows.retrieve.transfer import support
     row = support.SUPPORTED[0]
     monkeypatch.setattr(support, "SUPPORTED", (row.__class__(row.uid, row.name, True, False, "x"),))

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from support.tools import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("gen_layers", REPO / "tools" / "gen_layers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_readme_shows_the_layers_the_import_check_enforces() -> None:
-    gen = _generator()
+    gen = load_tool("gen_layers")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert gen.render(readme) == readme, "README's layers are out of date: run .venv/bin/python tools/gen_layers.py"
 
 
 def test_every_layer_of_the_check_is_in_the_readme() -> None:
-    gen = _generator()
+    gen = load_tool("gen_layers")
     shown = gen.block()
     for names in gen.layers():
         for name in names:
