@@ -15,7 +15,7 @@ import requests
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
 
 from phi.corpus import corpus_for_tests, resolve
-from phi.scanner import allowed_for, scan_bytes, summarize
+from phi.scanner import allowed_for, scan_bytes, scan_log, summarize
 from support.process import served
 from support.rad69 import Doc, as_mtom, parse_response, request_xml
 
@@ -78,7 +78,7 @@ def test_nothing_planted_survives_in_the_full_response_or_the_log(corpus, replic
     assert b'"documents_returned": 6' in log or b'"documents_returned":6' in log  # the access log is there
     # The corpus makes pydicom complain (it quotes values when it does): none of that reaches the log.
     assert b"Warning" not in log and b"WARNING" not in log
-    findings = scan_bytes(log, corpus, allowed=allowed_for(()), source="server log")
+    findings = scan_log(log, corpus, allowed=allowed_for(()))
     assert not findings, summarize(findings)
     assert not [u for u in _originals(corpus) if u in log]
 
@@ -96,7 +96,7 @@ def test_even_a_debug_log_keeps_no_identifier(corpus, key_file, tmp_path):
                              timeout=60).status_code == 400
         log = proc.log_bytes()
     assert b"DEBUG" in log or b'"documents_returned": 6' in log
-    findings = scan_bytes(log, corpus, allowed=allowed_for(()), source="server log")
+    findings = scan_log(log, corpus, allowed=allowed_for(()))
     assert not findings, summarize(findings)
     assert not [u for u in _originals(corpus) if u in log]
 
@@ -194,4 +194,4 @@ def test_an_anonymized_only_caller_gets_nothing_planted_without_asking(corpus, k
     assert not [u for u in _originals(corpus) if u in wire]
     assert denied.status_code == 401 and b"DICM" not in denied.content
     assert b'"caller": "partner"' in log and b'"anonymized": true' in log
-    assert not scan_bytes(log, corpus, allowed=allowed_for(())) and b"partner-password" not in log
+    assert not scan_log(log, corpus, allowed=allowed_for(())) and b"partner-password" not in log

@@ -19,7 +19,7 @@ from PIL import Image
 
 from conftest import SHARED, run_server
 from phi.corpus import corpus_for_tests
-from phi.scanner import allowed_for, scan_bytes, summarize
+from phi.scanner import allowed_for, scan_bytes, scan_log, summarize
 from support.needs import need_tool, unavailable
 from support.process import served
 from support.rad69 import parse_response, xop_folded
@@ -147,7 +147,7 @@ def test_nothing_planted_survives_in_the_response_or_the_log(corpus, replica, co
     assert {d.source_uid.encode() for d in docs}.isdisjoint(originals)
     log = replica.log_bytes()
     assert b"RetrieveRenderedImagingDocumentSetRequest" in log  # the access log line is there
-    findings = scan_bytes(log, corpus, allowed=allowed_for(()), source="server log")
+    findings = scan_log(log, corpus, allowed=allowed_for(()))
     assert not findings, summarize(findings)
     assert b"Warning" not in log and b"WARNING" not in log and b"Traceback" not in log
 

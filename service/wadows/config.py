@@ -146,6 +146,25 @@ class RenderConfig:
 
 
 @dataclass(frozen=True)
+class InformationConfig:
+    max_expression_length: int = 1024
+    max_expressions: int = 32
+    max_answer_items: int = 10_000
+    max_answer_bytes: int = 1 << 20
+    max_response_mib: int = 64
+    max_cost: int = 50_000_000
+    cache_mib: int = 128
+
+
+# [information] key: (lowest, highest) accepted.
+INFORMATION_RANGES = {
+    "max_expression_length": (16, 65536), "max_expressions": (1, 1024), "max_answer_items": (1, 10_000_000),
+    "max_answer_bytes": (1024, 1 << 30), "max_response_mib": (1, 4096), "max_cost": (1000, 10**12),
+    "cache_mib": (0, 1 << 20),
+}
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig
     source: SourceConfig
@@ -156,11 +175,13 @@ class Config:
     auth: AuthConfig
     audit: AuditConfig
     render: RenderConfig = field(default_factory=RenderConfig)
+    information: InformationConfig = field(default_factory=InformationConfig)
 
 
 _SECTIONS = {"server": ServerConfig, "source": SourceConfig, "store": StoreConfig, "log": LogConfig,
              "deid": DeidConfig, "dicomweb": DicomwebConfig, "auth": AuthConfig,
-             "audit": AuditConfig, "render": RenderConfig}
+             "audit": AuditConfig, "render": RenderConfig,
+             "information": InformationConfig}
 
 ANONYMOUS_POLICIES = ("identified", "anonymized", "deny")
 CALLER_ACCESS = ("identified", "anonymized")
@@ -215,6 +236,9 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
         cfg = replace(cfg, server=replace(cfg.server, max_request_bytes=derived_max_request_bytes(cfg.server.max_documents)))
     if not 1 <= cfg.render.max_dimension <= 65535:
         raise ConfigError("render.max_dimension must be 1-65535")
+    for key, (low, high) in INFORMATION_RANGES.items():
+        if not low <= getattr(cfg.information, key) <= high:
+            raise ConfigError(f"'information.{key}' must be between {low} and {high}")
     if cfg.server.max_documents < 1 or cfg.server.max_request_bytes < 1024 or cfg.server.chunk_size < 4096:
         raise ConfigError("server limits are too small (max_documents >= 1, max_request_bytes >= 1024, chunk_size >= 4096)")
     if cfg.deid.verify_pixels not in ("auto", True, False):

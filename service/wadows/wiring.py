@@ -18,6 +18,7 @@ from .config import Config, ConfigError, load_config
 from .deid import parse_options
 from .retrieve.anonymize import Anonymizers
 from .retrieve.rad69 import ImagingDocumentSource, SourceSettings
+from .retrieve.xpath import XPathLimits
 from .security.passwords import HashFormatError, SecretFileError, parse_hash, read_secret_file
 from .store.base import Backend
 from .store.filestore import FileStore
@@ -54,6 +55,9 @@ def create_app(config: Config, backend: Backend) -> WadoWsApp:
         chunk_size=config.server.chunk_size,
         read_patient=config.audit.enabled,  # the transfer record names the patient (PS3.15 A.5.3.2)
         max_render_dimension=config.render.max_dimension,
+        xpath_limits=xpath_limits(config),
+        max_information_bytes=config.information.max_response_mib << 20,
+        native_model_cache_bytes=config.information.cache_mib << 20,
     )
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # spyne logs request documents on errors
     # pydicom's warnings quote the values they complain about (names, UIDs): never in our logs.
@@ -62,6 +66,13 @@ def create_app(config: Config, backend: Backend) -> WadoWsApp:
 
     audit = from_config(config.audit, config.server.effective_public_url)
     return WadoWsApp(config, backend, ImagingDocumentSource(backend, settings, anonymizers_from(config)), audit)
+
+
+def xpath_limits(config: Config) -> XPathLimits:
+    """[information]'s bounds as RetrieveImagingDocumentSetInformation applies them (retrieve/xpath.py)."""
+    i = config.information
+    return XPathLimits(max_length=i.max_expression_length, max_expressions=i.max_expressions,
+                       max_items=i.max_answer_items, max_bytes=i.max_answer_bytes, max_cost=i.max_cost)
 
 
 def anonymizers_from(config: Config) -> Anonymizers | None:

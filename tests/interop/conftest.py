@@ -11,7 +11,8 @@ import requests
 from lxml import etree
 
 from conftest import RunningServer, run_server
-from interop.harness import Plan, check_anonymized, check_retrieved, digest, plan_for, run_client
+from interop.harness import Asks, Outcome, Plan, check_anonymized, check_retrieved, digest, plan_for, run_client
+from interop.plans import check_docinfo, check_rendered, docinfo_plan, rendered_plan
 from interop.wire import WireFacts, WireRecorder, facts
 
 XSD = "http://www.w3.org/2001/XMLSchema"
@@ -36,12 +37,32 @@ class Interop:
 
     def exercise(self, command: list[str], outdir: Path, *, anonymize: bool, wsdl: str | None = None,
                  **kw) -> WireFacts:
-        """Run one client on the plan, judge what it wrote and reported, and say what it put on the wire."""
-        self.recorder.take()
-        outcome = run_client(command, self.plan, wsdl or self.wsdl_url, self.endpoint, outdir, anonymize=anonymize,
-                             **kw)
+        """Run one client on the RAD-69 plan, judge what it wrote and reported, and say what it put on the wire."""
+        outcome, wire = self.ask(command, self.plan, outdir, anonymize=anonymize, wsdl=wsdl, **kw)
         (check_anonymized if anonymize else check_retrieved)(outcome, self.plan)
-        return facts(self.recorder.take())
+        return wire
+
+    def rendered(self, command: list[str], outdir: Path, *, anonymize: bool, wsdl: str | None = None,
+                 status_bound: bool = True) -> WireFacts:
+        """Run one client on the rendered plan (plans.py), judge what it reported and wrote, return the wire."""
+        plan = rendered_plan(self.plan)
+        outcome, wire = self.ask(command, plan, outdir, anonymize=anonymize, wsdl=wsdl)
+        check_rendered(outcome, plan, anonymize=anonymize, status_bound=status_bound)
+        return wire
+
+    def docinfo(self, command: list[str], outdir: Path, *, anonymize: bool) -> WireFacts:
+        """Run one client on the RetrieveImagingDocumentSetInformation plan (plans.py), judged likewise."""
+        plan = docinfo_plan(self.plan)
+        outcome, wire = self.ask(command, plan, outdir, anonymize=anonymize)
+        check_docinfo(outcome, plan, anonymize=anonymize)
+        return wire
+
+    def ask(self, command: list[str], plan: Asks, outdir: Path, *, anonymize: bool, wsdl: str | None = None,
+            **kw) -> tuple[Outcome, WireFacts]:
+        """Run one client on any plan: what it reported, and what it put on the wire."""
+        self.recorder.take()
+        outcome = run_client(command, plan, wsdl or self.wsdl_url, self.endpoint, outdir, anonymize=anonymize, **kw)
+        return outcome, facts(self.recorder.take())
 
     @property
     def wsdl_key(self) -> str:

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 import pydicom
 
@@ -38,6 +38,12 @@ SEVERITY_ERROR = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 UNKNOWN_SOP = "2.25.999999999999999999999999999999999999"  # a valid UID the store does not hold
 BUILD_ROOT = REPO / "build" / "interop"
+
+
+class Asks(Protocol):
+    """What a client is asked (Plan here, RenderedPlan and DocInfoPlan in plans.py): its command line."""
+
+    def argv(self, wsdl: str, endpoint: str, outdir: Path, anonymize: bool) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class Outcome:
     status: str = ""
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # errorCode, severity, location
     documents: list[tuple[str, str]] = field(default_factory=list)  # DocumentUniqueId, mimeType
+    rendered: list[tuple[str, str, str, str]] = field(default_factory=list)  # SourceDocumentUniqueId, mime, rows, cols
+    answers: list[tuple[str, int, str, str]] = field(default_factory=list)  # DocumentUniqueId, XPath no., kind, value
     outdir: Path = Path()
     stderr: str = ""
 
@@ -88,10 +96,16 @@ def parse_report(stdout: str) -> Outcome:
         elif kind == "document":
             uid, mime = (rest.split() + ["", ""])[:2]
             out.documents.append((uid, mime))
+        elif kind == "rendered":
+            uid, mime, rows, cols = (rest.split() + ["", "", "", ""])[:4]
+            out.rendered.append((uid, mime, rows, cols))
+        elif kind == "xpath":
+            uid, number, what, value = (rest.split(" ", 3) + ["", "", "", ""])[:4]
+            out.answers.append((uid, int(number), what, value))
     return out
 
 
-def run_client(command: Sequence[str], plan: Plan, wsdl: str, endpoint: str, outdir: Path, *, anonymize: bool,
+def run_client(command: Sequence[str], plan: Asks, wsdl: str, endpoint: str, outdir: Path, *, anonymize: bool,
                env: dict[str, str] | None = None, timeout: int = 120) -> Outcome:
     outdir.mkdir(parents=True, exist_ok=True)
     run = subprocess.run([*command, *plan.argv(wsdl, endpoint, outdir, anonymize)], capture_output=True, text=True,

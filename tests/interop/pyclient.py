@@ -31,20 +31,29 @@ class Request:
             for study, by_series in self.studies.items()]
 
 
-def parse_args(argv: list[str]) -> Request:
-    wsdl, endpoint, outdir, anonymize, repository, transfer_syntax, *documents = argv
-    req = Request(wsdl, endpoint, Path(outdir), anonymize == "yes", repository, transfer_syntax)
+def group(documents: Iterable[str]) -> dict[str, dict[str, list[str]]]:
+    """STUDY/SERIES/SOP arguments as study -> series -> SOP UIDs, request order kept."""
+    studies: dict[str, dict[str, list[str]]] = {}
     for doc in documents:
         study, series, sop = doc.split("/")
-        req.studies.setdefault(study, {}).setdefault(series, []).append(sop)
-    return req
+        studies.setdefault(study, {}).setdefault(series, []).append(sop)
+    return studies
+
+
+def parse_args(argv: list[str]) -> Request:
+    wsdl, endpoint, outdir, anonymize, repository, transfer_syntax, *documents = argv
+    return Request(wsdl, endpoint, Path(outdir), anonymize == "yes", repository, transfer_syntax, group(documents))
+
+
+def report_status(status: str, errors: Iterable[tuple[str, str, str]]) -> None:
+    print("status", status)
+    for code, severity, location in errors:
+        print("error", code, severity, location)
 
 
 def report(outdir: Path, status: str, errors: Iterable[tuple[str, str, str]],
            documents: Iterable[tuple[str, str, bytes]]) -> None:
-    print("status", status)
-    for code, severity, location in errors:
-        print("error", code, severity, location)
+    report_status(status, errors)
     for uid, mime, data in documents:
         (outdir / uid).write_bytes(data)
         print("document", uid, mime)

@@ -20,6 +20,8 @@ from lxml import etree
 from support.rad69 import NS, parse_response
 
 RAD69_ACTION = "urn:ihe:rad:2009:RetrieveImagingDocumentSet"
+RENDERED_ACTION = "urn:dicom:wado:ws:2011:RetrieveRenderedImagingDocumentSet"  # the served WSDL's and dcm4che's
+DOCINFO_ACTION = "urn:wado:2011:RetrieveImagingDocumentSetInformation"  # PS3.18 2016e §6.4.3.1
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection",
                "content-length", "host", "expect"}
 
@@ -149,7 +151,7 @@ def _read_body(h: BaseHTTPRequestHandler) -> bytes:
 
 @dataclass(frozen=True)
 class WireFacts:
-    """What one RetrieveImagingDocumentSet exchange shows about the client that made it."""
+    """What one SOAP exchange shows about the client that made it."""
 
     soap12: bool  # the request envelope is SOAP 1.2
     mtom_request: bool

@@ -11,7 +11,7 @@ import zlib
 import pytest
 
 from .corpus import DATE, LITERAL, NUMBER, OPTION_COLUMNS, TEXT, TIME, UID, load_table
-from .scanner import allowed_for, byte_scannable, required_for, scan_bytes, scan_dir, scan_file
+from .scanner import allowed_for, byte_scannable, required_for, scan_bytes, scan_dir, scan_file, scan_log
 
 
 def _first(corpus, kind, **where):
@@ -114,6 +114,7 @@ def test_dates_times_numbers_in_their_forms(corpus):
         assert [f.planted for f in scan_bytes(f"T{form}Z".encode(), corpus)] == [time], form
     number = _first(corpus, NUMBER)
     assert [f.planted for f in scan_bytes(b"\x00" + number.value.encode() + b"\x00", corpus)] == [number]
+
     assert not scan_bytes(b"9" + number.value.encode(), corpus)
     assert not scan_bytes(b"\x00" + number.value.encode() + b"7", corpus)
     assert [f.planted for f in scan_bytes(b"DS" + len(number.value).to_bytes(2, "little") + number.value.encode()
@@ -215,3 +216,13 @@ def test_required_values_are_allowed_and_not_basic(corpus, option):
 def test_table_copy_is_the_2025b_edition():
     rows = load_table()
     assert len(rows) == 647 and all(r.basic != "K" for r in rows)
+
+
+def test_a_log_line_written_at_a_planted_time_of_day_is_not_a_leak_but_its_message_still_counts(corpus):
+    time = _first(corpus, TIME)
+    clock = f"{time.value[:2]}:{time.value[2:4]}:{time.value[4:6]}"
+    line = f"2026-12-03 {clock},123 INFO wadows.access: {{}}\n".encode()
+    assert [f.planted for f in scan_bytes(line, corpus)] == [time]  # the plain scan cannot tell
+    assert scan_log(line, corpus) == []
+    leaked = line.replace(b"{}", f"acquired at {clock}".encode())
+    assert [f.planted for f in scan_log(leaked, corpus)] == [time]

@@ -119,3 +119,20 @@ def test_an_expression_cannot_leave_its_document(ct):
     with pytest.raises(ValueError):
         evaluate(outer[0], "/")
     assert compile_xpath("//DicomAttribute").rewritten == f"// {PREFIX}:DicomAttribute"
+
+
+@pytest.mark.parametrize("expression", [
+    "/", "//.", "/..", "(/)[1]", "/ | //DicomAttribute", "//DicomAttribute/ancestor::node()", "//node()",
+    "//DicomAttribute[@keyword='Rows']", "//*", "//@*", "/*", "//Value[1]", "//Item/DicomAttribute[Value]",
+    "//DicomAttribute[@keyword='Rows']/..", "//text()", "/NativeDicomModel/self::node()", "//self::node()",
+])
+def test_the_root_node_is_counted_whenever_it_may_be_selected(ct, expression):
+    """evaluate() skips its count pass when the last step is a name test (xpath._may_select_root):
+    the skip must never lose the root node."""
+    compiled = compile_xpath(expression)
+    selects_root = compiled._count(ct) > len(compiled._xpath(ct))
+    assert compiled.may_select_root or not selects_root
+    answer = evaluate(ct, compiled)
+    assert len(answer) == compiled._count(ct)
+    if selects_root:
+        assert answer[0].tag == f"{{{NAMESPACE}}}NativeDicomModel"

@@ -16,11 +16,12 @@ de-identifying an output again with the same key and options gives identical byt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -29,7 +30,7 @@ from . import checks, private
 from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .dates import day_offset
 from . import ocr
-from .pixels import DeidentificationRefused, PixelRule, blank_pixels, choose_rule, facts_of, load_rules
+from .pixels import DeidentificationRefused, PixelRule, RuleChoice, blank_pixels, load_rules
 from .profile import (BASIC_PROFILE_CODE, BASIC_PROFILE_MEANING, EDITION, MODIFIED_DATES, FULL_DATES, OPTION_BY_CODE,
                       OPTIONS, compile_plan, parse_options)
 from .plan import ObjectPlan
@@ -45,6 +46,7 @@ _PATIENT_IDENTITY_REMOVED = 0x00120062
 _METHOD = 0x00120063
 _METHOD_CODES = 0x00120064
 _TEMPORAL = 0x00280303
+_KEYWORD_TAGS = {"SOPInstanceUID": 0x00080018, "StudyInstanceUID": 0x0020000D, "SeriesInstanceUID": 0x0020000E}
 _TEMPORAL_RANK = {"UNMODIFIED": 0, "MODIFIED": 1, "REMOVED": 2}
 
 
@@ -67,6 +69,9 @@ class Outcome:
     # The object is read whole (a pixel rule blanks it and OCR verifies it, or its syntax is
     # deflated or big endian: stream.reads_whole_object), work that can still refuse.
     reads_whole_object: bool = False
+    # The plan decided from the header, to apply to that same header (stream.rewrite_header) rather
+    # than planning again.
+    plan: ObjectPlan | None = field(default=None, compare=False, repr=False)
 
 
 class Deidentifier:
@@ -81,6 +86,8 @@ class Deidentifier:
         self.options = parse_options(options)
         self.plan = compile_plan(self.options)
         self.pixel_rules = tuple(load_rules() if pixel_rules is None else pixel_rules)
+        self._choose_rule = RuleChoice(self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
+                                       clean_visual_features="CleanRecognizableVisualFeaturesOption" in self.options)
         self._uid_map = UIDMap(self.key)
         self._retain_uids = "RetainUIDsOption" in self.options
         # OCR after blanking (ocr.py); None: on where tesseract is installed.
@@ -95,9 +102,7 @@ class Deidentifier:
         """Everything decided from the original values, before any change: refusal, pixel rule,
         UID map and date offset (plan.py). Raises DeidentificationRefused."""
         checks.check_object(ds)
-        facts = facts_of(ds, self.pixel_rules)
-        rule = choose_rule(facts, self.pixel_rules, clean_pixel_data="CleanPixelDataOption" in self.options,
-                           clean_visual_features="CleanRecognizableVisualFeaturesOption" in self.options)
+        rule = self._choose_rule(self._choose_rule.facts(ds))
         already = _already_deidentified(ds)
         # Under Retain UIDs the table itself says K for the UIDs it retains; its other U rows (a Digital
         # Signature UID, say) are still remapped, so the walk keeps the keyed map.
@@ -203,10 +208,18 @@ class Deidentifier:
             if meta is not None and "TransferSyntaxUID" in meta else blanks
 
         def uid(keyword: str) -> str:
-            value = header.get(keyword)
-            return remap(str(value.value if hasattr(value, "value") else value)) if value is not None else ""
+            # Decoded aside, not in the header: RAD-69 writes this same header out (stream.rewrite_header),
+            # and an element pydicom decoded in place would be written with its dictionary VR (a UI
+            # stored as UN would change), where the profile keeps it as read.
+            tag = _KEYWORD_TAGS[keyword]
+            if tag not in header:
+                return ""
+            elem = header.get_item(tag)
+            if isinstance(elem, RawDataElement):
+                elem = convert_raw_data_element(elem, ds=header)
+            return remap(str(elem.value)) if elem.value is not None else ""
 
-        return Outcome(uid("SOPInstanceUID"), uid("StudyInstanceUID"), uid("SeriesInstanceUID"), whole)
+        return Outcome(uid("SOPInstanceUID"), uid("StudyInstanceUID"), uid("SeriesInstanceUID"), whole, plan)
 
     def deidentify(self, ds: Dataset) -> Dataset:
         """De-identify ``ds`` in place (file meta and preamble included) and return it."""

@@ -159,14 +159,20 @@ def _fact_keywords(rules: Iterable[PixelRule] = ()) -> tuple[str, ...]:
     return tuple(dict.fromkeys(FACT_KEYWORDS + tuple(sorted(extra))))
 
 
-def facts_of(ds: Dataset, rules: Iterable[PixelRule] = ()) -> dict[str, object]:
+def fact_tags(rules: Iterable[PixelRule] = ()) -> tuple[tuple[str, int], ...]:
+    """The (keyword, tag) pairs facts_of reads for ``rules``: worked out once per rule set."""
+    return tuple((k, t) for k in _fact_keywords(rules) if (t := tag_for_keyword(k)) is not None)
+
+
+def facts_of(ds: Dataset, rules: Iterable[PixelRule] = (), *,
+             tags: tuple[tuple[str, int], ...] | None = None) -> dict[str, object]:
     """Present attributes (empty ones too: deid tells "missing" from "empty"), top level only as in
-    deid, plus the File Meta's Implementation Version Name (deid's MINDRAY rule names it)."""
+    deid, plus the File Meta's Implementation Version Name (deid's MINDRAY rule names it). ``tags``:
+    fact_tags(rules), when the caller keeps it."""
     out: dict[str, object] = {}
     present = ds._dict  # only decode what is there
-    for keyword in _fact_keywords(rules):
-        tag = tag_for_keyword(keyword)
-        if tag is not None and tag in present:
+    for keyword, tag in (fact_tags(rules) if tags is None else tags):
+        if tag in present:
             value = ds[tag].value
             out[keyword] = "" if value is None else value
     meta = getattr(ds, "file_meta", None)
@@ -216,6 +222,43 @@ def choose_rule(facts: Mapping[str, object], rules: Iterable[PixelRule], *, clea
         raise DeidentificationRefused("the pixel data may contain burned-in text and no blanking rule matches "
                                       "this device and frame size")
     return None
+
+
+class RuleChoice:
+    """choose_rule for one rule set and option flags, remembered by the facts it was given.
+
+    The choice depends on nothing but the facts (a few device and image attributes) and the flags,
+    and the objects of one series, or one scanner, share them: evaluating every rule of the set
+    (about 120 filter lines) for each object repeats the same answer. Refusals are remembered as
+    their reason and raised again. Bounded: forgotten all at once when full."""
+
+    def __init__(self, rules: Sequence[PixelRule], *, clean_pixel_data: bool = False,
+                 clean_visual_features: bool = False, size: int = 4096) -> None:
+        self.rules = tuple(rules)
+        self.tags = fact_tags(self.rules)
+        self._flags = {"clean_pixel_data": clean_pixel_data, "clean_visual_features": clean_visual_features}
+        self._size = size
+        self._known: dict[tuple, PixelRule | str | None] = {}
+
+    def facts(self, ds: Dataset) -> dict[str, object]:
+        return facts_of(ds, tags=self.tags)
+
+    def __call__(self, facts: Mapping[str, object]) -> PixelRule | None:
+        # The type too: matching converts with int() and str(), which could tell "512" from 512.
+        key = tuple((k, type(v).__name__, str(v)) for k, v in facts.items())
+        try:
+            known = self._known[key]
+        except KeyError:
+            try:
+                known = choose_rule(facts, self.rules, **self._flags)
+            except DeidentificationRefused as exc:
+                known = str(exc)
+            if len(self._known) >= self._size:
+                self._known.clear()
+            self._known[key] = known
+        if isinstance(known, str):
+            raise DeidentificationRefused(known)
+        return known
 
 
 def _blank_array(arr, regions: Sequence[tuple[int, int, int, int]], frames: int, samples: int):

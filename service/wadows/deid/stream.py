@@ -23,13 +23,14 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from pydicom import dcmread
+from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRBigEndian
 
 from ..dicom.tags import PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
 from ..filespan import FileSpan
 from . import checks
 from .part10 import header_bytes, write_bytes
-from .plan import Planner
+from .plan import ObjectPlan, Planner
 
 # With spans asked for, pixel values (or fragments) this long go out as FileSpans of the source.
 _SPAN_MIN = 64 << 10
@@ -175,19 +176,45 @@ def open_stream(deid: Planner, src: BinaryIO, chunk_size: int = 1 << 20, spans: 
         deid.deidentify(whole)
         data = write_bytes(whole)
         return _new(whole, (data[i:i + chunk_size] for i in range(0, len(data), chunk_size)))
+    _refuse_truncated(src, pixel_at, ts.is_implicit_VR)
+    plan.apply(ds)  # no pixel rule: the header alone changes
+    return _new(ds, _chunks(header_bytes(ds), src, pixel_at, ts.is_implicit_VR, chunk_size, spans))
+
+
+def rewrite_header(ds: Dataset, plan: ObjectPlan) -> bytes:
+    """The de-identified Part-10 header (preamble to the pixel data element) of a header read once
+    and planned (engine.decide), for an object that reads_whole_object() does not claim: what
+    open_stream would write first, without reading the file again. Pixel data markers
+    (store/header.py) are dropped: the element is copied from the file by stream_rewritten()."""
+    checks.check_meta(ds)
+    for tag in PIXEL_TAGS:
+        if tag in ds:
+            del ds[tag]
+    plan.apply(ds)
+    return header_bytes(ds)
+
+
+def stream_rewritten(header: bytes, src: BinaryIO, pixel_at: int, implicit: bool, chunk_size: int = 1 << 20,
+                     spans: bool = False) -> Iterator[bytes | FileSpan]:
+    """rewrite_header()'s bytes, then the pixel data element(s) of ``src`` from ``pixel_at``; ``src``
+    is the file the header was read from (the caller checks its identity), so the pair is one object.
+    A file that ends inside its pixel data is refused before the header goes out, as in open_stream."""
+    _refuse_truncated(src, pixel_at, implicit)
+    return _chunks(header, src, pixel_at, implicit, chunk_size, spans)
+
+
+def _refuse_truncated(src: BinaryIO, pixel_at: int, implicit: bool) -> None:
     try:
-        _check_pixels_complete(src, pixel_at, ts.is_implicit_VR)
+        _check_pixels_complete(src, pixel_at, implicit)
     except EOFError:
         raise checks.InputRefused(checks.TRUNCATED) from None
-    plan.apply(ds)  # no pixel rule: the header alone changes
-    header = header_bytes(ds)
 
-    def chunks() -> Iterator[bytes]:
-        yield header
-        src.seek(pixel_at)
-        yield from _pixel_elements(src, ts.is_implicit_VR, chunk_size, spans)
 
-    return _new(ds, chunks())
+def _chunks(header: bytes, src: BinaryIO, pixel_at: int, implicit: bool, chunk_size: int,
+            spans: bool) -> Iterator[bytes | FileSpan]:
+    yield header
+    src.seek(pixel_at)
+    yield from _pixel_elements(src, implicit, chunk_size, spans)
 
 
 def stream_bytes(stream: DeidentifiedStream) -> bytes:

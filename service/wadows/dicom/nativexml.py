@@ -48,17 +48,19 @@ from __future__ import annotations
 
 import base64
 import re
+import struct
 import warnings
 from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 from lxml import etree
+from pydicom import config as pydicom_config
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.valuerep import PersonName
+from pydicom.valuerep import PersonName, is_valid_ds
 
 NAMESPACE = "http://dicom.nema.org/PS3.19/models/NativeDICOM"
 BULK_THRESHOLD = 1024
@@ -151,9 +153,79 @@ def _name_groups(pn) -> list[tuple[str, list[str]]]:
     return out
 
 
+# The fast path: values decoded straight from the bytes read (a RawDataElement) for the VRs whose
+# pydicom conversion is a plain split and strip, giving the text pydicom's value would give (so
+# tests/dicom/test_nativexml_fast.py compares both writers over every file pydicom ships). Anything
+# else (non-ASCII or ISO 2022 text, a DS/IS pydicom would re-format or refuse, SQ, PN, UN, a length
+# that is not a whole number of values) goes through pydicom's conversion as before.
+_IS_TEXT = re.compile(r" *[+-]?[0-9]+ *")
+_DS_TEXT = re.compile(r" *[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)? *")
+_BLANK = re.compile(r" *")
+_STRUCT = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "UV": "Q", "SV": "q", "FL": "f", "FD": "d"}
+_DATE_VRS = frozenset({"DA", "DT", "TM"})
+
+
+def _split_multi(text: str) -> list[str]:
+    # pydicom's multi_string (AS, CS, DA, DT, TM, UI); each value's trailing spaces are padding
+    return [v.rstrip(" ") for v in text.rstrip(" \x00").split("\\")]
+
+
+def _numbers(text: str, pattern: re.Pattern) -> list[str] | None:
+    out = []
+    for v in text.rstrip(" \x00").split("\\"):
+        if _BLANK.fullmatch(v):
+            out.append("")
+        elif pattern.fullmatch(v) and (pattern is _IS_TEXT or is_valid_ds(v.strip())):
+            out.append(v.strip())  # pydicom's original_string
+        else:
+            return None
+    return out
+
+
+def _fast_texts(vr: str, data: bytes, big_endian: bool) -> list[str] | None:
+    """The Value texts of a raw value, or None when pydicom's conversion must decide."""
+    fmt = _STRUCT.get(vr)
+    if fmt is not None:
+        width = struct.calcsize("<" + fmt)
+        if len(data) % width:
+            return None
+        items = struct.unpack(("><"[not big_endian]) + fmt * (len(data) // width), data)
+        if vr in ("FL", "FD"):
+            return [_float_text(v, vr) for v in items]
+        return [str(v) for v in items]
+    if vr == "AT":
+        if len(data) % 4:
+            return None
+        words = struct.unpack(("><"[not big_endian]) + "H" * (len(data) // 2), data)
+        return [f"{words[i] << 16 | words[i + 1]:08X}" for i in range(0, len(words), 2)]
+    if not data.isascii() or b"\x1b" in data:
+        return None
+    text = data.decode("ascii")
+    if vr in ("SH", "LO", "UC"):
+        return [_xml_text(v.rstrip("\x00 ")) for v in text.split("\\")]
+    if vr in ("AS", "CS", "UI") or (vr in _DATE_VRS and not pydicom_config.datetime_conversion):
+        return [_xml_text(v) for v in _split_multi(text)]
+    if vr == "AE":
+        return [_xml_text(v.strip().rstrip(" ")) for v in text.split("\\")]
+    if vr in ("LT", "ST", "UT"):
+        return [_xml_text(text.rstrip("\x00 "))]
+    if vr == "UR":
+        return [_xml_text(text.rstrip())]
+    if vr == "IS":
+        return _numbers(text, _IS_TEXT)
+    if vr == "DS" and not (pydicom_config.use_DS_numpy or pydicom_config.use_DS_decimal):
+        return _numbers(text, _DS_TEXT)
+    return None
+
+
+_FAST_VRS = frozenset({*_STRUCT, "AT", "SH", "LO", "UC", "AS", "CS", "UI", "AE", "LT", "ST", "UT", "UR",
+                       "IS", "DS", *_DATE_VRS})
+
+
 class _Writer:
     def __init__(self, bulk_threshold: int, bulk_uri: Callable[[TagPath], str],
-                 big_endian: bool) -> None:
+                 big_endian: bool, decode_raw: bool = True) -> None:
+        self.decode_raw = decode_raw
         self.bulk_threshold = bulk_threshold
         self.bulk_uri = bulk_uri
         self.big_endian = big_endian
@@ -168,6 +240,8 @@ class _Writer:
             return  # Group Length: an artefact of one encoding (module docstring)
         raw = ds.get_item(tag, keep_deferred=True)
         here = path + (tag,)
+        if self.decode_raw and type(raw) is RawDataElement and raw.value is not None and self.fast(parent, ds, raw, tag, here, creators):
+            return
         deferred = isinstance(raw, RawDataElement) and raw.value is None and raw.length != 0
         elem = None
         if not deferred:
@@ -178,6 +252,18 @@ class _Writer:
         vr = _resolve_vr(elem if elem is not None else raw, tag)
         if tag == 0x7FE00010 and _undefined_length(raw):
             vr = "OB"  # encapsulated Pixel Data is OB whatever the file says (PS3.5 §A.4)
+        node = self.node(parent, ds, tag, vr, creators)
+        if deferred:
+            etree.SubElement(node, _BULK, uri=self.bulk_uri(here))
+            return
+        if elem is None:
+            value = raw.value if isinstance(raw, (RawDataElement, DataElement)) else None
+            if value:
+                self.binary(node, bytes(value), vr, here, is_bulk_tag(tag))
+            return
+        self.value(node, elem, vr, tag, here)
+
+    def node(self, parent, ds: Dataset, tag: int, vr: str, creators: dict) -> etree._Element:
         creator = self.private_creator(ds, tag, creators)
         # PS3.19 §A.1.5: a private Data Element's tag is written with its block byte as 00, the
         # block being named by privateCreator instead (the block number is an encoding detail).
@@ -188,16 +274,34 @@ class _Writer:
             attrib["keyword"] = keyword
         if creator is not None:
             attrib["privateCreator"] = creator
-        node = etree.SubElement(parent, _ATTRIBUTE, attrib)
-        if deferred:
-            etree.SubElement(node, _BULK, uri=self.bulk_uri(here))
-            return
-        if elem is None:
-            value = raw.value if isinstance(raw, (RawDataElement, DataElement)) else None
-            if value:
-                self.binary(node, bytes(value), vr, here, is_bulk_tag(tag))
-            return
-        self.value(node, elem, vr, tag, here)
+        return etree.SubElement(parent, _ATTRIBUTE, attrib)
+
+    def fast(self, parent, ds: Dataset, raw: RawDataElement, tag: int, path: TagPath, creators: dict) -> bool:
+        """Write ``raw`` without pydicom's conversion when its VR allows (``_fast_texts``)."""
+        vr = raw.VR
+        if vr is None and tag >> 16 & 1 == 0:
+            try:
+                vr = dictionary_VR(tag)  # Implicit VR: the dictionary's, when it is one VR
+            except KeyError:
+                return False
+        if vr in BINARY_VRS and vr != "UN":
+            if tag == 0x7FE00010 and raw.length == 0xFFFFFFFF:
+                vr = "OB"  # encapsulated Pixel Data (PS3.5 §A.4)
+            node = self.node(parent, ds, tag, vr, creators)
+            if raw.value:
+                self.binary(node, bytes(raw.value), vr, path, is_bulk_tag(tag))
+            return True
+        if vr not in _FAST_VRS:
+            return False
+        texts = _fast_texts(vr, raw.value, self.big_endian)
+        if texts is None:
+            return False
+        node = self.node(parent, ds, tag, vr, creators)
+        if len(texts) == 1 and texts[0] == "":
+            return True
+        for number, text in enumerate(texts, start=1):
+            etree.SubElement(node, _VALUE, number=str(number)).text = text
+        return True
 
     def private_creator(self, ds: Dataset, tag: int, creators: dict) -> str | None:
         """PS3.5 §7.8.1: (gggg,xxee) with odd gggg and xx >= 0x10 is reserved by the creator in
@@ -288,11 +392,13 @@ class _Writer:
 
 def to_native_xml(ds: Dataset, *, include_file_meta: bool = False,
                   bulk_threshold: int = BULK_THRESHOLD,
-                  bulk_uri: Callable[[TagPath], str] = default_bulk_uri) -> etree._Element:
+                  bulk_uri: Callable[[TagPath], str] = default_bulk_uri,
+                  decode_raw: bool = True) -> etree._Element:
     """The ``NativeDicomModel`` root element of ``ds`` (PS3.19 §A.1), namespace declared as the
-    default namespace; see the module docstring for the choices made."""
+    default namespace; see the module docstring for the choices made. ``decode_raw`` False sends
+    every element through pydicom's conversion: the same XML, slower (the fast path's reference)."""
     encoding = getattr(ds, "original_encoding", (None, True))
-    writer = _Writer(bulk_threshold, bulk_uri, big_endian=encoding[1] is False)
+    writer = _Writer(bulk_threshold, bulk_uri, big_endian=encoding[1] is False, decode_raw=decode_raw)
     root = etree.Element(ROOT, nsmap={None: NAMESPACE})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -23,6 +23,10 @@ de-identified object carries. The one difference: when a pixel rule blanks burne
 decodes the pixel data and may rewrite attributes that describe its encoding (transfer syntax,
 photometric interpretation); with no pixel data read, this answer describes the object as stored.
 
+A document answered as stored has its model remembered (modelcache.py, keyed by the index entry and
+the file's identity, which the store checks on every open), so asking again costs the XPath only; a
+de-identified model is never remembered, nor is one used for a de-identified answer.
+
 FrameNumber (§6.4.3.2) is checked against the object's frames (urn:dicom:wado:0018 outside them,
 as the rendered operation does) and echoed; the expressions see the whole object, where a frame's
 own attributes are the frame's Item of the Per-frame Functional Groups Sequence.
@@ -33,7 +37,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -44,8 +48,9 @@ from ..dicom.frames import FrameError, frame_count
 from ..dicom.nativexml import NAMESPACE, default_bulk_uri, to_native_xml
 from ..dicom.tags import PIXEL_TAGS
 from ..security.policy import TRUSTED, Caller
-from .errors import ErrorCode
 from ..audit.messages import TransferredInstance
+from .errors import ErrorCode
+from .modelcache import CachedModel
 from .model import DocumentRequest, RegistryError, response_status
 from .rad69 import ImagingDocumentSource, _provenance
 from .resolve import ResolvedDocument, Unresolved
@@ -53,11 +58,10 @@ from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile
 
 if TYPE_CHECKING:
     from ..deid import Deidentifier
+    from ..deid.plan import ObjectPlan
 
 log = logging.getLogger("wadows")
 
-# All answers of one response together (serialised size); each answer is bounded by XPathLimits.
-MAX_RESPONSE_BYTES = 64 << 20
 _ATTRIBUTE = f"{{{NAMESPACE}}}DicomAttribute"
 _POSITIVE = re.compile(r"^\s*\+?0*[1-9][0-9]{0,9}\s*$")
 
@@ -97,8 +101,12 @@ class InformationResult:
 
 
 def retrieve_imaging_document_set_information(source: ImagingDocumentSource, request: InformationRequest,
-                                              caller: Caller = TRUSTED, limits: XPathLimits = XPathLimits(),
-                                              max_response_bytes: int = MAX_RESPONSE_BYTES) -> InformationResult:
+                                              caller: Caller = TRUSTED, limits: XPathLimits | None = None,
+                                              max_response_bytes: int | None = None) -> InformationResult:
+    """``limits`` and ``max_response_bytes`` default to the source's ([information] in the config)."""
+    limits = limits if limits is not None else source.settings.xpath_limits
+    if max_response_bytes is None:
+        max_response_bytes = source.settings.max_information_bytes
     result = InformationResult()
     # Decided from the request and the caller alone, so that even a request refused below logs as such.
     result.anonymized = caller.force_anonymize or request.anonymize is not None or any(
@@ -114,7 +122,7 @@ def retrieve_imaging_document_set_information(source: ImagingDocumentSource, req
     except XPathRefused as refused:
         result.errors.append(_refusal(refused))
         return result
-    budget = [max_response_bytes]
+    budget = _Budget(max_response_bytes)
     for item in request.documents:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom's warnings quote the values they complain about
@@ -126,6 +134,17 @@ def retrieve_imaging_document_set_information(source: ImagingDocumentSource, req
     return result
 
 
+@dataclass(slots=True)
+class _Budget:
+    """What is left of the response's bytes (all answers together)."""
+
+    limit: int
+    left: int = -1
+
+    def __post_init__(self) -> None:
+        self.left = self.limit
+
+
 def _refusal(refused: XPathRefused, doc: DocumentRequest | None = None) -> RegistryError:
     where = f"XPath {refused.position}: " if refused.position else ""
     location = doc.document_unique_id[:128] if doc is not None else (
@@ -134,54 +153,83 @@ def _refusal(refused: XPathRefused, doc: DocumentRequest | None = None) -> Regis
 
 
 def _document(source: ImagingDocumentSource, item: InformationDocument, request: InformationRequest,
-              caller: Caller, compiled: list[CompiledXPath], limits: XPathLimits, budget: list[int],
+              caller: Caller, compiled: list[CompiledXPath], limits: XPathLimits, budget: _Budget,
               result: InformationResult) -> DocumentInformation | RegistryError:
+    remembered: list[CachedModel] = []
+
+    def header_wanted(instance) -> bool:
+        # Called only for a document that goes out as stored (resolve.py decides Anonymize first).
+        found = source.native_models.get(instance)
+        if found is not None:
+            remembered.append(found)
+        return found is None
+
     resolved = source.resolver.resolve(item.document, caller, anonymize_all=request.anonymize,
-                                       header_wanted=lambda _instance: True)
+                                       header_wanted=header_wanted)
     if isinstance(resolved, Unresolved):
         result.anonymized |= resolved.anonymized
         return resolved.error
     result.anonymized |= resolved.anonymized
-    header = resolved.header
-    assert header is not None  # header_wanted: always read
-    frame = None
-    if item.frame_number is not None:
-        if not _POSITIVE.match(item.frame_number):
-            return resolved.error(ErrorCode.INVALID_PARAMETER_VALUE, "FrameNumber is not a positive integer")
-        frame = int(item.frame_number)
+    if remembered and not resolved.anonymized and resolved.header is None:
+        model = remembered[0]  # the file was checked to be the one indexed (modelcache.py)
+        provenance = replace(_provenance(resolved, None), patient_id=model.patient_id,
+                             patient_name=model.patient_name)
+    else:
+        header = resolved.header
+        assert header is not None  # header_wanted: read unless remembered
+        # Before de-identification changes the header in place: the audit names the stored patient.
+        provenance = _provenance(resolved, header)
         try:
-            frames = frame_count(header)
+            frames: int | None = frame_count(header)
         except FrameError:
-            return resolved.error(ErrorCode.PROCESSING_FAILURE, "The object's Number of Frames is not an integer")
-        if frame > frames:
-            return resolved.error(ErrorCode.FRAME_OUT_OF_RANGE, "FrameNumber is outside the object's frames")
-    # Before de-identification changes the header in place: the audit names the stored patient.
-    provenance = _provenance(resolved, header)
-    try:
-        root = native_model(resolved)
-    except DeidentificationRefused:
-        return resolved.error(ErrorCode.UNABLE_TO_ANONYMIZE,
-                              "This document cannot be de-identified under the server's profile and options")
-    except Exception as exc:  # one unreadable header fails its document, not the request
-        log.error("document information failed (%s)", type(exc).__name__)  # never its message: it may quote values
-        code = ErrorCode.UNABLE_TO_ANONYMIZE if resolved.anonymized else ErrorCode.PROCESSING_FAILURE
-        return resolved.error(code, "This document's header could not be rendered as Native DICOM XML")
+            frames = None
+        try:
+            root = native_model(resolved)
+        except DeidentificationRefused:
+            return resolved.error(ErrorCode.UNABLE_TO_ANONYMIZE,
+                                  "This document cannot be de-identified under the server's profile and options")
+        except Exception as exc:  # one unreadable header fails its document, not the request
+            log.error("document information failed (%s)", type(exc).__name__)  # never its message: it may quote values
+            code = ErrorCode.UNABLE_TO_ANONYMIZE if resolved.anonymized else ErrorCode.PROCESSING_FAILURE
+            return resolved.error(code, "This document's header could not be rendered as Native DICOM XML")
+        model = CachedModel(root, sum(1 for _ in root.iter()), frames, provenance.patient_id,
+                            provenance.patient_name)
+        if not resolved.anonymized:  # never a de-identified model (modelcache.py)
+            source.native_models.put(resolved.instance, model)
+    refused = _frame_refusal(item, model.frames, resolved)
+    if refused is not None:
+        return refused
     answers = []
     for position, expression in enumerate(compiled, start=1):
         try:
-            answer = evaluate(root, expression, limits)
-        except XPathRefused as refused:
-            refused.position = position
-            return _refusal(refused, item.document)
-        budget[0] -= sum(len(etree.tostring(i)) if isinstance(i, etree._Element) else len(i.encode())
-                         for i in answer)
-        if budget[0] < 0:
+            answer = evaluate(model.root, expression, limits, nodes=model.nodes)
+        except XPathRefused as refused_xpath:
+            refused_xpath.position = position
+            return _refusal(refused_xpath, item.document)
+        budget.left -= sum(len(etree.tostring(i)) if isinstance(i, etree._Element) else len(i.encode())
+                           for i in answer)
+        if budget.left < 0:
             return resolved.error(ErrorCode.SIZE_EXCEEDS_LIMITS,
-                                  f"The answers of this request exceed {MAX_RESPONSE_BYTES >> 20} MiB; "
+                                  f"The answers of this request exceed {budget.limit} bytes; "
                                   "ask for fewer documents or narrower expressions")
         answers.append(answer)
+    frame = int(item.frame_number) if item.frame_number is not None else None
     return DocumentInformation(resolved.document_unique_id, answers, item.document.home_community_id, frame,
                                provenance)
+
+
+def _frame_refusal(item: InformationDocument, frames: int | None,
+                   resolved: ResolvedDocument) -> RegistryError | None:
+    """FrameNumber (§6.4.3.2): a positive integer within the object's frames, else this document's error."""
+    if item.frame_number is None:
+        return None
+    if not _POSITIVE.match(item.frame_number):
+        return resolved.error(ErrorCode.INVALID_PARAMETER_VALUE, "FrameNumber is not a positive integer")
+    if frames is None:
+        return resolved.error(ErrorCode.PROCESSING_FAILURE, "The object's Number of Frames is not an integer")
+    if int(item.frame_number) > frames:
+        return resolved.error(ErrorCode.FRAME_OUT_OF_RANGE, "FrameNumber is outside the object's frames")
+    return None
 
 
 def native_model(resolved: ResolvedDocument) -> etree._Element:
@@ -190,7 +238,8 @@ def native_model(resolved: ResolvedDocument) -> etree._Element:
     assert header is not None
     markers = {tag: header[tag] for tag in PIXEL_TAGS if tag in header}
     if resolved.deidentifier is not None:
-        header = _deidentified(header, resolved.deidentifier, markers)
+        header = _deidentified(header, resolved.deidentifier, markers,
+                               resolved.new_uids.plan if resolved.new_uids is not None else None)
     root = to_native_xml(header)
     for node in root.iterchildren(_ATTRIBUTE):
         tag = int(node.get("tag"), 16)
@@ -199,12 +248,12 @@ def native_model(resolved: ResolvedDocument) -> etree._Element:
     return root
 
 
-def _deidentified(header: Dataset, deid: Deidentifier, markers: dict) -> Dataset:
+def _deidentified(header: Dataset, deid: Deidentifier, markers: dict, plan: ObjectPlan | None = None) -> Dataset:
     """The header as RAD-69's de-identified object carries it. Planned with the pixel marker in
     place (the decision, pixel rule included, is the one resolve.py's decide() took), applied
     without it (nothing to blank: no pixel data was read), and the marker put back: the profile
     keeps pixel data (PS3.15 Table E.1-1 has no row removing it)."""
-    plan = deid.plan_object(header)
+    plan = plan if plan is not None else deid.plan_object(header)  # decide()'s, when it kept one
     for tag in markers:
         del header[tag]
     plan.apply(header)

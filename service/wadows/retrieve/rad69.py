@@ -20,15 +20,21 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
+from pydicom.uid import UID
+
 from ..audit.messages import TransferredInstance
 from ..deid import DeidentificationRefused
+from ..deid.stream import rewrite_header, stream_rewritten
 from ..filespan import FileSpan, materialize
 from ..security.policy import TRUSTED, Caller
-from ..store.base import Backend, StoredInstance
+from ..store.base import Backend, FileIdentity, StoredInstance, file_identity
+from ..store.errors import InstanceChanged
 from . import transfer
 from .errors import ErrorCode
+from .modelcache import NativeModelCache
 from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveRequest, RetrieveResult
-from .resolve import DocumentResolver, ResolvedDocument, Unresolved, unavailable
+from .resolve import DocumentResolver, ResolvedDocument, Unresolved, deidentification_failed, unavailable
+from .xpath import XPathLimits
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -42,6 +48,9 @@ DICOM_MIME = "application/dicom"
 # A de-identified object that must still change transfer syntax is spooled: memory up to this, then disk.
 _SPOOL_IN_MEMORY = 8 << 20
 _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+# De-identified headers rewritten before the response and held until streamed, at most this many
+# source header bytes per request; the documents beyond it read their header again while streaming.
+HELD_HEADER_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,11 @@ class SourceSettings:
     read_patient: bool = False
     # Rows/Columns of a rendered image at most this ([render] max_dimension; PS3.18 §6.4.4 0012 beyond).
     max_render_dimension: int = 4096
+    # RetrieveImagingDocumentSetInformation ([information]): the XPath bounds (xpath.py), all answers
+    # of one response together (serialised bytes), and the plain models remembered (modelcache.py).
+    xpath_limits: XPathLimits = XPathLimits()
+    max_information_bytes: int = 64 << 20
+    native_model_cache_bytes: int = 128 << 20
 
 
 class ImagingDocumentSource:
@@ -65,6 +79,7 @@ class ImagingDocumentSource:
         self.settings = settings
         self.anonymizers = anonymizers
         self.resolver = DocumentResolver(backend, settings.repository_unique_ids, anonymizers)
+        self.native_models = NativeModelCache(settings.native_model_cache_bytes)
 
     def retrieve_imaging_document_set(self, request: RetrieveRequest, caller: Caller = TRUSTED) -> RetrieveResult:
         result = RetrieveResult()
@@ -75,8 +90,9 @@ class ImagingDocumentSource:
                 f"{self.settings.max_documents} per request",
             ))
             return result
+        held = [HELD_HEADER_BYTES]
         for doc in request.documents:
-            outcome = self._document(doc, request, caller, result)
+            outcome = self._document(doc, request, caller, result, held)
             if isinstance(outcome, RegistryError):
                 result.errors.append(outcome)
             else:
@@ -84,7 +100,7 @@ class ImagingDocumentSource:
         return result
 
     def _document(self, doc: DocumentRequest, request: RetrieveRequest, caller: Caller,
-                  result: RetrieveResult) -> DocumentResult | RegistryError:
+                  result: RetrieveResult, held: list[int]) -> DocumentResult | RegistryError:
         """RAD-69's own step after resolution: the transfer syntax (RAD TF-3 4.69.4.1.2), a
         conversion made before the response starts, and the stream."""
         requested = request.transfer_syntaxes
@@ -107,16 +123,21 @@ class ImagingDocumentSource:
         if target is None:
             return resolved.error(ErrorCode.CANNOT_PROVIDE_IN_FORMAT,
                                   "None of the requested transfer syntaxes can be produced for this document")
-        deid = resolved.deidentifier
-        if deid is None:
-            produce = lambda t: self._stream(instance, t)  # noqa: E731
-        else:
-            produce = lambda t: self._stream_anonymized(instance, t, deid)  # noqa: E731
-        chunks = lambda: produce(target)  # noqa: E731
+        # Before de-identification changes the header in place: the audit names the stored patient.
+        provenance = _provenance(resolved, header)
         # Blanking, its OCR verification and whole-object rewrites run while the object is produced
         # and may still refuse: produced before the response starts, as a conversion is, so a refusal
         # or a failing Tesseract is this document's 0001, never a response cut short.
         whole = resolved.new_uids is not None and resolved.new_uids.reads_whole_object
+        deid = resolved.deidentifier
+        if deid is None:
+            produce = lambda t: self._stream(instance, t)  # noqa: E731
+        else:
+            rewritten = None if whole else _rewrite_now(resolved, held)
+            if isinstance(rewritten, tuple):
+                return resolved.error(*rewritten)
+            produce = lambda t: self._stream_anonymized(instance, t, deid, rewritten)  # noqa: E731
+        chunks = lambda: produce(target)  # noqa: E731
         if target != instance.transfer_syntax_uid or whole:
             converted = self._convert_first(instance, target, requested, no_pixels, produce, spool_stored=whole)
             if isinstance(converted, tuple):
@@ -128,7 +149,7 @@ class ImagingDocumentSource:
             mime_type=DICOM_MIME,
             chunks=chunks,
             home_community_id=doc.home_community_id,
-            provenance=_provenance(resolved, header),
+            provenance=provenance,
         )
 
     def _convert_first(self, instance: StoredInstance, target: str, requested: tuple[str, ...],
@@ -181,24 +202,36 @@ class ImagingDocumentSource:
                     return
             yield from transfer.stream_as(src, instance.transfer_syntax_uid, target_ts, chunk_size=self.settings.chunk_size)
 
-    def _stream_anonymized(self, instance: StoredInstance, target_ts: str, deid: Deidentifier) -> Iterator[bytes | FileSpan]:
+    def _stream_anonymized(self, instance: StoredInstance, target_ts: str, deid: Deidentifier,
+                           rewritten: _Rewritten | None = None) -> Iterator[bytes | FileSpan]:
         """De-identify in the stored syntax (header only, pixel data copied), then change syntax if
         asked: the transcoder reads a seekable spool of the de-identified object, so memory stays
-        bounded as without Anonymize."""
+        bounded as without Anonymize. With ``rewritten`` the header was read and rewritten before
+        the response (_rewrite_now) and only the pixel data is read here, from a file that must be
+        the one that header came from: another file under the name (replaced, rewritten, even with
+        the same SOP Instance UID) raises InstanceChanged before any byte of this object."""
         chunk = self.settings.chunk_size
         with self.backend.open(instance) as raw, _seekable(raw) as src:
             # Pixel data copied from a stored file may go as file spans when it goes out as it is;
             # never from a spool, whose fileno() would force it onto disk.
             spans = src is raw and instance.transfer_syntax_uid == target_ts
-            out = deid.stream(src, chunk_size=chunk, spans=spans)
-            if out.transfer_syntax_uid == target_ts:
+            if rewritten is not None:
+                if src is not raw or _identity_of(raw) != rewritten.identity:
+                    raise InstanceChanged("the file is not the one whose header was de-identified")
+                out: Iterator[bytes | FileSpan] = stream_rewritten(
+                    rewritten.header, src, rewritten.pixel_at, rewritten.implicit, chunk, spans)
+                out_ts = rewritten.transfer_syntax_uid
+            else:
+                stream = deid.stream(src, chunk_size=chunk, spans=spans)
+                out, out_ts = stream, stream.transfer_syntax_uid
+            if out_ts == target_ts:
                 yield from out
                 return
             with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
                 for piece in materialize(out, chunk):  # bytes already, unless the index's syntax was wrong
                     spool.write(piece)
                 spool.seek(0)
-                yield from transfer.stream_as(spool, out.transfer_syntax_uid, target_ts, chunk_size=chunk)
+                yield from transfer.stream_as(spool, out_ts, target_ts, chunk_size=chunk)
 
 
 def _provenance(resolved: ResolvedDocument, header: Dataset | None) -> TransferredInstance:
@@ -212,6 +245,41 @@ def _provenance(resolved: ResolvedDocument, header: Dataset | None) -> Transferr
     return TransferredInstance(instance.study_uid, instance.sop_class_uid, instance.sop_instance_uid,
                                patient_id, patient_name, new.study_instance_uid if new else "",
                                new.sop_instance_uid if new else "")
+
+
+@dataclass(frozen=True, slots=True)
+class _Rewritten:
+    """A de-identified header made before the response from the one header read (resolve.py), with
+    what streaming the rest of the object from the same file needs."""
+
+    header: bytes
+    pixel_at: int
+    implicit: bool
+    transfer_syntax_uid: str
+    identity: FileIdentity
+
+
+def _rewrite_now(resolved: ResolvedDocument, held: list[int]) -> _Rewritten | tuple[ErrorCode, str] | None:
+    """The header that ``resolved`` read and planned, de-identified now (its refusal or failure this
+    document's error); None when the backend gave no file position or the request's budget of held
+    header bytes (HELD_HEADER_BYTES) is spent: the stream then reads the header again."""
+    read, outcome = resolved.header_read, resolved.new_uids
+    if read is None or outcome is None or outcome.plan is None or read.pixel_at > held[0]:
+        return None
+    held[0] -= read.pixel_at
+    try:
+        header = rewrite_header(read.dataset, outcome.plan)
+        ts = str(read.dataset.file_meta.TransferSyntaxUID)
+    except Exception as exc:
+        return deidentification_failed(exc, "of the header")
+    return _Rewritten(header, read.pixel_at, UID(ts).is_implicit_VR, ts, read.identity)
+
+
+def _identity_of(f: BinaryIO) -> FileIdentity | None:
+    try:
+        return file_identity(f.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 class _StoredLater:

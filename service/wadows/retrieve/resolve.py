@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 from ..deid import DeidentificationRefused
 from ..security.policy import Caller
 from ..security.uids import is_valid_uid
-from ..store.base import Backend, StoredInstance
+from ..store.base import Backend, HeaderRead, StoredInstance
 from ..store.errors import ArchiveAnswerError, ArchiveDenied, ArchiveUnavailable
 from .errors import ErrorCode
 from .model import DocumentRequest, RegistryError
@@ -43,6 +43,9 @@ class ResolvedDocument:
     # Set when this document goes out de-identified, with the identifiers it will then carry.
     deidentifier: Deidentifier | None = None
     new_uids: Outcome | None = None
+    # Where the header ends and which file it came from, when the backend reads files (the file
+    # store) and the document is anonymized: RAD-69 then streams this header, not a second read.
+    header_read: HeaderRead | None = None
 
     @property
     def anonymized(self) -> bool:
@@ -112,10 +115,13 @@ class DocumentResolver:
         if instance.study_uid != doc.study_uid or instance.series_uid != doc.series_uid:
             return refused(ErrorCode.INCONSISTENT_IDENTIFIERS,
                            "The document is not in the study and series the request names", anonymize)
-        header = None
+        header = read = None
         try:
             # Fail here, per document, rather than cutting the response short once it has started.
-            if anonymize or (header_wanted is not None and header_wanted(instance)):
+            if anonymize and hasattr(self.backend, "header_read"):
+                read = self.backend.header_read(instance)
+                header = read.dataset
+            elif anonymize or (header_wanted is not None and header_wanted(instance)):
                 header = self.backend.header(instance)
             else:
                 self.backend.check(instance)
@@ -127,15 +133,20 @@ class DocumentResolver:
         deid = self.anonymizers.get(caller.deid_options)
         try:
             new = deid.decide(header)
-        except DeidentificationRefused:
-            # The refusal's reason may describe the object; the client learns only that it was refused.
-            return refused(ErrorCode.UNABLE_TO_ANONYMIZE,
-                           "This document cannot be de-identified under the server's profile and options "
-                           "(for example burned-in annotation with no pixel cleaning rule)", True)
-        except Exception as exc:  # a header the engine cannot read: this document fails, not the request
-            log.error("de-identification decision failed (%s)", type(exc).__name__)  # never its message
-            return refused(ErrorCode.UNABLE_TO_ANONYMIZE, "This document's header could not be de-identified", True)
-        return ResolvedDocument(doc, instance, header, deid, new)
+        except Exception as exc:
+            return refused(*deidentification_failed(exc, "decision"), True)
+        return ResolvedDocument(doc, instance, header, deid, new, read)
+
+
+def deidentification_failed(exc: Exception, step: str) -> tuple[ErrorCode, str]:
+    """The code for a de-identifier that refused or failed on this document's header (the decision
+    here, or RAD-69 rewriting the header before the response): this document fails, not the request."""
+    if isinstance(exc, DeidentificationRefused):
+        # The refusal's reason may describe the object; the client learns only that it was refused.
+        return (ErrorCode.UNABLE_TO_ANONYMIZE, "This document cannot be de-identified under the server's profile "
+                "and options (for example burned-in annotation with no pixel cleaning rule)")
+    log.error("de-identification %s failed (%s)", step, type(exc).__name__)  # never its message
+    return ErrorCode.UNABLE_TO_ANONYMIZE, "This document's header could not be de-identified"
 
 
 def unavailable(exc: OSError) -> tuple[ErrorCode, str]:

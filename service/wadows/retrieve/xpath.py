@@ -128,6 +128,7 @@ class CompiledXPath:
     steps: int
     global_in_predicates: int
     _xpath: etree.XPath
+    may_select_root: bool            # False when the last step is a name test (_may_select_root)
     _count: etree.XPath              # lxml leaves the root node out of node-sets; count() does not
 
     def cost(self, nodes: int) -> int:
@@ -146,6 +147,7 @@ def compile_xpath(expression: str, limits: XPathLimits = XPathLimits()) -> Compi
     depth, max_depth, steps, global_in_predicates = 0, 0, 0, 0
     prev: tuple[str, str] | None = None
     brackets: list[str] = []
+    name_tests: set[int] = set()  # positions in out of the name tests (element, attribute, *)
     for i, (kind, text) in enumerate(tokens):
         nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
         # §3.7: after these a name is a name test, else it is an operator name.
@@ -170,6 +172,8 @@ def compile_xpath(expression: str, limits: XPathLimits = XPathLimits()) -> Compi
                 global_in_predicates += 1
             if text == "*" and not operand_expected:
                 kind = "op"
+            elif text == "*":
+                name_tests.add(len(out))
             out.append(text)
         elif kind == "name":
             if not operand_expected and text in _OPERATOR_NAMES:
@@ -195,6 +199,7 @@ def compile_xpath(expression: str, limits: XPathLimits = XPathLimits()) -> Compi
                     prev[1] == "::" and i >= 2 and tokens[i - 2][1] in ("attribute", "namespace")))
                 if ":" in text and text.split(":", 1)[0] != PREFIX:
                     raise _refuse(f"only the prefix {PREFIX!r} is bound (to the NativeDICOM namespace)")
+                name_tests.add(len(out))
                 if ":" in text or on_attribute:
                     out.append(text)
                 else:
@@ -212,15 +217,30 @@ def compile_xpath(expression: str, limits: XPathLimits = XPathLimits()) -> Compi
         compiled = etree.XPath(rewritten, namespaces=NAMESPACES, regexp=False, smart_strings=False)
     except etree.XPathSyntaxError:
         raise _refuse("not an XPath 1.0 expression") from None
-    return CompiledXPath(expression, rewritten, steps, global_in_predicates, compiled,
+    return CompiledXPath(expression, rewritten, steps, global_in_predicates, compiled, _may_select_root(out, name_tests),
                          etree.XPath(f"count({rewritten})", namespaces=NAMESPACES, regexp=False))
+
+
+def _may_select_root(out: list[str], name_tests: set[int]) -> bool:
+    """Whether the result may hold the root node, which lxml leaves out of node-sets (so evaluate()
+    counts to find it). The root node is neither an element, an attribute nor a namespace node, so
+    a path whose last step (past its predicates) is a name test never selects it; anything else,
+    a union included, is counted."""
+    if "|" in out:
+        return True
+    at, depth = len(out) - 1, 0
+    while at >= 0 and (depth or out[at] == "]"):
+        depth += {"]": 1, "[": -1}.get(out[at], 0)
+        at -= 1
+    return at not in name_tests
 
 
 def compile_all(expressions: Sequence[str], limits: XPathLimits = XPathLimits()) -> list[CompiledXPath]:
     """A request's list, checked before any document is read; a refusal carries its position."""
     if len(expressions) > limits.max_expressions:
+        # Positioned at the first expression past the limit, like any other refused expression.
         raise XPathRefused(ErrorCode.INVALID_PARAMETER_VALUE,
-                           f"more than {limits.max_expressions} XPath expressions")
+                           f"more than {limits.max_expressions} XPath expressions", limits.max_expressions + 1)
     out = []
     for position, expression in enumerate(expressions, start=1):
         try:
@@ -246,12 +266,14 @@ ResultItem = etree._Element | str
 
 
 def evaluate(native_root: etree._Element, expression: str | CompiledXPath,
-             limits: XPathLimits = XPathLimits()) -> list[ResultItem]:
-    """The answer of one expression on one document (module docstring for each result kind)."""
+             limits: XPathLimits = XPathLimits(), nodes: int | None = None) -> list[ResultItem]:
+    """The answer of one expression on one document (module docstring for each result kind).
+    ``nodes`` is the document's node count when the caller already knows it (a remembered model)."""
     compiled = expression if isinstance(expression, CompiledXPath) else compile_xpath(expression, limits)
     if native_root.getparent() is not None:
         raise ValueError("evaluate() needs the NativeDicomModel root of its own document")
-    nodes = sum(1 for _ in native_root.iter())
+    if nodes is None:
+        nodes = sum(1 for _ in native_root.iter())
     if compiled.cost(nodes) > limits.max_cost:
         raise _refuse("the expression is too costly for this document", ErrorCode.SIZE_EXCEEDS_LIMITS)
     try:
@@ -268,7 +290,7 @@ def evaluate(native_root: etree._Element, expression: str | CompiledXPath,
         raise _refuse("the expression cannot be evaluated on this document")
     if len(result) > limits.max_items:
         raise _refuse(f"the answer has more than {limits.max_items} items", ErrorCode.SIZE_EXCEEDS_LIMITS)
-    if compiled._count(native_root) == len(result) + 1:
+    if compiled.may_select_root and compiled._count(native_root) == len(result) + 1:
         result = [native_root, *result]  # the root node, first in document order
     items: list[ResultItem] = []
     size = 0

@@ -6,6 +6,7 @@ file store and a DICOMweb archive can be swapped without touching them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -26,6 +27,27 @@ class StoredInstance:
     location: str  # backend-specific (a path for the file store); never sent to clients
     # The file store's (size, mtime_ns, device, inode) when indexed: the file opened must match.
     identity: tuple[int, int, int, int] | None = None
+
+
+FileIdentity = tuple[int, int, int, int]  # (size, mtime_ns, device, inode)
+
+
+def file_identity(fd: int) -> FileIdentity:
+    """What tells one file from another: `mv other.dcm a.dcm` keeps size and mtime but not the
+    inode, an in-place rewrite keeps the inode but not mtime."""
+    st = os.fstat(fd)
+    return st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderRead:
+    """A header read from a file, with where its pixel data element starts and which file it was:
+    enough to stream the rest of the object later without parsing the header again, once the file
+    opened then is shown to be the same one (retrieve/rad69.py)."""
+
+    dataset: Dataset
+    pixel_at: int  # offset of the first pixel data element, or of the end of the object
+    identity: FileIdentity
 
 
 class Backend(Protocol):

@@ -14,8 +14,8 @@ from typing import BinaryIO
 from pydicom.dataset import Dataset
 
 from ..security.uids import require_uid
-from .base import StoredInstance
-from .header import header_from_file
+from .base import HeaderRead, StoredInstance, file_identity
+from .header import header_and_offset
 from .errors import InstanceChanged
 from .identity import sop_instance_uid
 from .index import IndexReport, build_index, connect_readonly, default_index_path, index_root, reindex_file
@@ -78,7 +78,7 @@ class FileStore:
                 raise PermissionError(errno.EACCES, "not a regular file")
             # The descriptor checked is the one returned (and streamed or sent by the kernel), so a
             # file swapped after this check cannot go out under the indexed name either.
-            ident = (st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+            ident = file_identity(fd)
             if st.st_size != instance.size or (instance.identity is not None and ident != instance.identity) \
                     or sop_instance_uid(lambda n, offset: os.pread(fd, n, offset)) != instance.sop_instance_uid:
                 raise InstanceChanged("the file is not the object indexed under its name")
@@ -106,8 +106,13 @@ class FileStore:
         self.open(instance).close()
 
     def header(self, instance: StoredInstance) -> Dataset:
+        return self.header_read(instance).dataset
+
+    def header_read(self, instance: StoredInstance) -> HeaderRead:
+        """The header with where it ends and the identity of the file read (base.HeaderRead)."""
         with self.open(instance) as f:
-            return header_from_file(f)
+            ds, pixel_at = header_and_offset(f)
+            return HeaderRead(ds, pixel_at, file_identity(f.fileno()))
 
     def _open_beneath(self, parts: tuple[str, ...]) -> int:
         nofollow = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)

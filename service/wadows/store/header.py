@@ -62,11 +62,16 @@ def _marked(ds: Dataset, pixel: _Pixel | None) -> Dataset:
 
 def header_from_file(fp: BinaryIO) -> Dataset:
     """From a seekable file positioned at byte 0."""
+    return header_and_offset(fp)[0]
+
+
+def header_and_offset(fp: BinaryIO) -> tuple[Dataset, int]:
+    """header_from_file's data set and the offset where the pixel data element (or the object) ends it."""
     try:
         ds, pixel = _parse(fp)
     except (InvalidDicomError, EOFError, ValueError, struct.error, NotImplementedError) as exc:
         raise HeaderUnreadable(f"unreadable DICOM header ({type(exc).__name__})") from None
-    return _marked(ds, pixel)
+    return _marked(ds, pixel), fp.tell()
 
 
 @dataclass(frozen=True)
