@@ -24,7 +24,7 @@ from .audit import DISABLED, AuditTrail, TransferredInstance
 from .config import Config
 from .memory import release_free_memory
 from .retrieve.errors import ErrorCode
-from .retrieve.model import DocumentResult, RegistryError, RetrieveResult
+from .retrieve.model import RegistryError, RetrieveResult
 from .retrieve.rad69 import ImagingDocumentSource
 from .security.auth import AuthenticationFailed, Authenticator
 from .soap import envelope, faults, mtom, wsa, wsse
@@ -265,7 +265,7 @@ class WadoWsApp:
         ex.documents_returned = len(result.documents)
         ex.documents_requested = len(result.documents) + len(result.errors)
         if self.audit.enabled:
-            ex.transferred = [_transferred(d) for d in result.documents if d.provenance is not None]
+            ex.transferred = [d.provenance for d in result.documents if d.provenance is not None]
         start_response("200 OK", [("Content-Type", ctype)])
         return self._logged(chunks, ex)
 
@@ -318,13 +318,6 @@ class WadoWsApp:
                     "documents_returned": ex.documents_returned, "bytes": sent, "outcome": outcome,
                     "ms": round((time.monotonic() - ex.started) * 1000, 1),
                 }))
-
-
-def _transferred(doc: DocumentResult) -> TransferredInstance:
-    p = doc.provenance
-    assert p is not None
-    return TransferredInstance(p.study_uid, p.sop_class_uid, p.sop_instance_uid, p.patient_id, p.patient_name,
-                               p.anonymized_study_uid, doc.document_unique_id if p.anonymized_study_uid else "")
 
 
 def _content_type(environ: dict) -> str:

@@ -48,9 +48,10 @@ from ..dicom.frames import FrameError, frame_count
 from ..dicom.nativexml import NAMESPACE, default_bulk_uri, to_native_xml
 from ..dicom.tags import PIXEL_TAGS
 from ..security.policy import TRUSTED, Caller
+from ..audit.messages import TransferredInstance
 from .errors import ErrorCode
 from .modelcache import CachedModel
-from .model import DocumentRequest, Provenance, RegistryError, response_status
+from .model import DocumentRequest, RegistryError, response_status
 from .rad69 import ImagingDocumentSource, _provenance
 from .resolve import ResolvedDocument, Unresolved
 from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile_all, evaluate
@@ -85,7 +86,7 @@ class DocumentInformation:
     home_community_id: str | None = None
     frame_number: int | None = None
     # What the answer disclosed, for the audit trail only (PS3.15 A.5.3.7, as RAD-69's documents).
-    provenance: Provenance | None = None
+    provenance: TransferredInstance | None = None
 
 
 @dataclass(slots=True)
@@ -171,14 +172,13 @@ def _document(source: ImagingDocumentSource, item: InformationDocument, request:
     result.anonymized |= resolved.anonymized
     if remembered and not resolved.anonymized and resolved.header is None:
         model = remembered[0]  # the file was checked to be the one indexed (modelcache.py)
-        provenance = replace(_provenance(resolved.instance, None), patient_id=model.patient_id,
+        provenance = replace(_provenance(resolved, None), patient_id=model.patient_id,
                              patient_name=model.patient_name)
     else:
         header = resolved.header
         assert header is not None  # header_wanted: read unless remembered
         # Before de-identification changes the header in place: the audit names the stored patient.
-        provenance = _provenance(resolved.instance, header,
-                                 resolved.new_uids.study_instance_uid if resolved.new_uids else "")
+        provenance = _provenance(resolved, header)
         try:
             frames: int | None = frame_count(header)
         except FrameError:

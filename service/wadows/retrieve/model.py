@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from ..audit.messages import TransferredInstance
 from .errors import ErrorCode
 
 if TYPE_CHECKING:
@@ -44,19 +45,6 @@ class RegistryError:
     severity: str = SEVERITY_ERROR
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """Where a returned document came from, for the audit trail only (never sent to the client):
-    the stored object's identifiers and patient, and with Anonymize the study UID given out."""
-
-    study_uid: str
-    sop_class_uid: str
-    sop_instance_uid: str
-    patient_id: str = ""
-    patient_name: str = ""
-    anonymized_study_uid: str = ""
-
-
 @dataclass(slots=True)
 class DocumentResult:
     repository_unique_id: str
@@ -65,7 +53,8 @@ class DocumentResult:
     # Opened lazily, while the response is being written; a FileSpan stands for bytes sent as stored.
     chunks: Callable[[], Iterable[bytes | FileSpan]]
     home_community_id: str | None = None
-    provenance: Provenance | None = None
+    # Where it came from, for the audit trail only (never sent to the client; PS3.15 A.5.3.7).
+    provenance: TransferredInstance | None = None
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from pydicom.uid import UID
 
+from ..audit.messages import TransferredInstance
 from ..deid import DeidentificationRefused
 from ..deid.stream import rewrite_header, stream_rewritten
 from ..filespan import FileSpan, materialize
@@ -31,7 +32,7 @@ from ..store.errors import InstanceChanged
 from . import transfer
 from .errors import ErrorCode
 from .modelcache import NativeModelCache
-from .model import DocumentRequest, DocumentResult, Provenance, RegistryError, RetrieveRequest, RetrieveResult
+from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveRequest, RetrieveResult
 from .resolve import DocumentResolver, ResolvedDocument, Unresolved, deidentification_failed, unavailable
 from .xpath import XPathLimits
 
@@ -126,7 +127,7 @@ class ImagingDocumentSource:
             return resolved.error(ErrorCode.CANNOT_PROVIDE_IN_FORMAT,
                                   "None of the requested transfer syntaxes can be produced for this document")
         # Before de-identification changes the header in place: the audit names the stored patient.
-        provenance = _provenance(instance, header, resolved.new_uids.study_instance_uid if resolved.new_uids else "")
+        provenance = _provenance(resolved, header)
         # Blanking, its OCR verification and whole-object rewrites run while the object is produced
         # and may still refuse: produced before the response starts, as a conversion is, so a refusal
         # or a failing Tesseract is this document's 0001, never a response cut short.
@@ -236,14 +237,17 @@ class ImagingDocumentSource:
                 yield from transfer.stream_as(spool, out_ts, target_ts, chunk_size=chunk)
 
 
-def _provenance(instance: StoredInstance, header: Dataset | None, anonymized_study_uid: str = "") -> Provenance:
-    """The stored object's identity for the audit trail; the patient only when the header was read."""
+def _provenance(resolved: ResolvedDocument, header: Dataset | None) -> TransferredInstance:
+    """The stored object's identity for the audit trail (PS3.15 A.5.3.7), with the identifiers given
+    out when it went de-identified; the patient only when the header was read."""
+    instance, new = resolved.instance, resolved.new_uids
     patient_id = patient_name = ""
     if header is not None:
         patient_id = str(header.get("PatientID", "") or "")
         patient_name = str(header.get("PatientName", "") or "")
-    return Provenance(instance.study_uid, instance.sop_class_uid, instance.sop_instance_uid,
-                      patient_id, patient_name, anonymized_study_uid)
+    return TransferredInstance(instance.study_uid, instance.sop_class_uid, instance.sop_instance_uid,
+                               patient_id, patient_name, new.study_instance_uid if new else "",
+                               new.sop_instance_uid if new else "")
 
 
 @dataclass(frozen=True, slots=True)

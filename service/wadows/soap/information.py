@@ -11,12 +11,12 @@ namespace declared on it). The operation has no MTOM parts: everything is in the
 from __future__ import annotations
 
 from lxml import etree
-from spyne import ComplexModel, Unicode, XmlAttribute
+from spyne import ComplexModel, Unicode
 
 from ..retrieve.docinfo import InformationDocument, InformationRequest, InformationResult
 from .mtom import Attachment
 from .ns import IHE, RS, WADO, q
-from .requests import document_requests
+from .requests import document_requests, study_levels
 from .responses import registry_response
 
 _NSMAP = {"wado": WADO, "ihe": IHE, "rs": RS}
@@ -34,22 +34,8 @@ class _InformationDocumentRequest(ComplexModel):
     ]
 
 
-class _InformationSeriesRequest(ComplexModel):
-    __namespace__ = WADO
-    __type_name__ = "InformationSeriesRequest"
-    _type_info = [
-        ("seriesInstanceUID", XmlAttribute(Unicode)),
-        ("DocumentRequest", _InformationDocumentRequest.customize(max_occurs="unbounded")),
-    ]
-
-
-class _InformationStudyRequest(ComplexModel):
-    __namespace__ = WADO
-    __type_name__ = "InformationStudyRequest"
-    _type_info = [
-        ("studyInstanceUID", XmlAttribute(Unicode)),
-        ("SeriesRequest", _InformationSeriesRequest.customize(max_occurs="unbounded")),
-    ]
+_InformationStudyRequest = study_levels(
+    WADO, _InformationDocumentRequest, type_names=("InformationSeriesRequest", "InformationStudyRequest"))
 
 
 class _XPathList(ComplexModel):

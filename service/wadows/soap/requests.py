@@ -28,20 +28,27 @@ class _DocumentRequest(ComplexModel):
     ]
 
 
-class _SeriesRequest(ComplexModel):
-    __namespace__ = IHE_RAD
-    _type_info = [
-        ("seriesInstanceUID", XmlAttribute(Unicode)),
-        ("DocumentRequest", _DocumentRequest.customize(max_occurs="unbounded", sub_ns=IHE)),
-    ]
+def study_levels(namespace: str, document: type, element: str = "DocumentRequest", *,
+                 document_ns: str | None = None, type_names: tuple[str, str] = ("", "")) -> type:
+    """The StudyRequest > SeriesRequest levels around an operation's document model (the shape every
+    WADO-WS request shares, PS3.18 §6.4): only the namespace, the document element and the type names
+    differ from one operation to the next. Returns the study level's model."""
+    series_name, study_name = type_names
+    doc = document.customize(max_occurs="unbounded", **({"sub_ns": document_ns} if document_ns else {}))
+    series = type(series_name or "_SeriesRequest", (ComplexModel,), {
+        "__namespace__": namespace,
+        **({"__type_name__": series_name} if series_name else {}),
+        "_type_info": [("seriesInstanceUID", XmlAttribute(Unicode)), (element, doc)],
+    })
+    return type(study_name or "_StudyRequest", (ComplexModel,), {
+        "__namespace__": namespace,
+        **({"__type_name__": study_name} if study_name else {}),
+        "_type_info": [("studyInstanceUID", XmlAttribute(Unicode)),
+                       ("SeriesRequest", series.customize(max_occurs="unbounded"))],
+    })
 
 
-class _StudyRequest(ComplexModel):
-    __namespace__ = IHE_RAD
-    _type_info = [
-        ("studyInstanceUID", XmlAttribute(Unicode)),
-        ("SeriesRequest", _SeriesRequest.customize(max_occurs="unbounded")),
-    ]
+_StudyRequest = study_levels(IHE_RAD, _DocumentRequest, document_ns=IHE)
 
 
 class _TransferSyntaxUIDList(ComplexModel):
@@ -125,20 +132,7 @@ class _RenderedDocumentRequest(ComplexModel):
     ]
 
 
-class _RenderedSeriesRequest(ComplexModel):
-    __namespace__ = WADO
-    _type_info = [
-        ("seriesInstanceUID", XmlAttribute(Unicode)),
-        ("RenderedDocumentRequest", _RenderedDocumentRequest.customize(max_occurs="unbounded")),
-    ]
-
-
-class _RenderedStudyRequest(ComplexModel):
-    __namespace__ = WADO
-    _type_info = [
-        ("studyInstanceUID", XmlAttribute(Unicode)),
-        ("SeriesRequest", _RenderedSeriesRequest.customize(max_occurs="unbounded")),
-    ]
+_RenderedStudyRequest = study_levels(WADO, _RenderedDocumentRequest, "RenderedDocumentRequest")
 
 
 class RetrieveRenderedImagingDocumentSetRequest(ComplexModel):
