@@ -77,8 +77,10 @@ bench: $(STAMP) sysdeps
 	$(PY) bench/request_cost.py --anonymize
 	$(PY) bench/deid.py
 	$(PY) bench/ocr.py
+	$(PY) bench/anon_w1.py
 	$(PY) bench/orthanc.py
 	$(PY) bench/rendered.py
+	$(PY) bench/docinfo.py
 	$(PY) bench/load.py
 
 clean:
