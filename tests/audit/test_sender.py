@@ -136,3 +136,32 @@ def test_a_forked_worker_sends_with_its_own_thread_and_connection():
     sender.close(1.0)
     os.close(read_end)
     os.close(write_end)
+
+
+def test_a_fork_waits_for_the_send_in_progress():
+    """A child forked while the sender thread is inside the transport (a TLS handshake: OpenSSL's
+    locks held by a thread the child does not have) could hang on its own first connection; the
+    fork waits for that send to end instead."""
+    import os
+
+    inside, finished = threading.Event(), []
+
+    class SlowTransport:
+        def send(self, message: bytes) -> None:
+            inside.set()
+            time.sleep(0.5)
+            finished.append(time.monotonic())
+
+        def close(self) -> None:
+            pass
+
+    sender = Sender(SlowTransport())
+    sender.put(b"Application Start")
+    assert inside.wait(5)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    forked_at = time.monotonic()
+    os.waitpid(pid, 0)
+    assert finished and forked_at >= finished[0]  # the fork came after the send, not in its middle
+    sender.close(1.0)

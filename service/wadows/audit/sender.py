@@ -43,17 +43,36 @@ class Sender:
                          "send_failures": 0, "tls_refused": 0, "retries": 0}
         self.last_error: str | None = None
         self._failing = False
+        # Held while the transport works (connect, TLS handshake, send), and taken by a fork: a child
+        # forked while this thread is inside OpenSSL inherits its locks held by a thread it does not
+        # have, and its own first handshake can then hang (seen with workers forked right after
+        # Application Start was queued). The fork waits for the send in progress instead.
+        self._sending = threading.Lock()
+        self._fork_holds = False
         self._start_thread()
         # Pre-forked workers (workers.py) inherit this object but not its thread: each child starts
         # its own sender and its own connection; what the parent had queued is the parent's to send.
         ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (s := ref()) is not None and s._after_fork())
+        os.register_at_fork(before=lambda: (s := ref()) is not None and s._before_fork(),
+                            after_in_parent=lambda: (s := ref()) is not None and s._after_fork_in_parent(),
+                            after_in_child=lambda: (s := ref()) is not None and s._after_fork())
 
     def _start_thread(self) -> None:
         self._thread = threading.Thread(target=self._run, name="wadows-audit", daemon=True)
         self._thread.start()
 
+    def _before_fork(self) -> None:
+        # Bounded: a repository that stalls a send (up to the transport's timeout) delays the fork,
+        # it does not stop it.
+        self._fork_holds = self._sending.acquire(timeout=15.0)
+
+    def _after_fork_in_parent(self) -> None:
+        if self._fork_holds:
+            self._fork_holds = False
+            self._sending.release()
+
     def _after_fork(self) -> None:
+        self._sending, self._fork_holds = threading.Lock(), False
         self._cond = threading.Condition()
         self._queue.clear()
         self.counters = dict.fromkeys(self.counters, 0)
@@ -106,7 +125,8 @@ class Sender:
                     return
                 message = self._queue[0]
             try:
-                self._transport.send(message)
+                with self._sending:
+                    self._transport.send(message)
             except TooLarge:
                 self._done(message, "dropped_too_large")
                 continue
