@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
@@ -173,7 +174,12 @@ def facts_of(ds: Dataset, rules: Iterable[PixelRule] = (), *,
     present = ds._dict  # only decode what is there
     for keyword, tag in (fact_tags(rules) if tags is None else tags):
         if tag in present:
-            value = ds[tag].value
+            elem = present[tag]
+            if isinstance(elem, RawDataElement):
+                # Decoded aside: an element decoded in place would be written re-encoded, where the
+                # profile keeps what it keeps byte for byte (walk.py).
+                elem = convert_raw_data_element(elem, ds=ds)
+            value = elem.value
             out[keyword] = "" if value is None else value
     meta = getattr(ds, "file_meta", None)
     if meta is not None and "ImplementationVersionName" in meta and "ImplementationVersionName" not in out:
