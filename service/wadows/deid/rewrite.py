@@ -12,8 +12,7 @@ what it recomputes: defined lengths of sequences and items, undefined ones kept 
 lengths dropped (PS3.5 §7.2), elements sorted (PS3.5 §7.1).
 
 What it does not handle it declines (``rewrite`` returns None) and the reference runs instead: private elements under Retain Safe
-Private (E.3.10 needs the creators and the declared-safe blocks), a value that is not plain ASCII
-where a value must be decoded (its character set would have to be applied), an element stored as UN
+Private (E.3.10 needs the creators and the declared-safe blocks), an element stored as UN
 that the dictionary knows, a nested Specific Character Set, and bytes that do not parse as PS3.5
 little endian encoding. Pixel rules and the syntaxes that read the whole object never come here
 (stream.reads_whole_object).
@@ -26,10 +25,11 @@ import struct
 from dataclasses import dataclass
 from functools import cache
 
-from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
+from pydicom.tag import BaseTag
 
 from ..dicom.tags import ITEM, PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
 from ..dicom.vr import LONG_VR_CODES, LONG_VRS
@@ -274,8 +274,9 @@ def _file_meta(sop_class: str, sop_instance: str, transfer_syntax: str) -> bytes
 
 
 class _Rewriter:
-    def __init__(self, plan: ObjectPlan, implicit: bool, encodings, old_codes: frozenset[str]):
+    def __init__(self, plan: ObjectPlan, implicit: bool, encodings, charset, old_codes: frozenset[str]):
         ctx = plan.context
+        self.charset = charset
         self.old_codes = old_codes
         self.ctx = ctx
         self.actions = ctx.plan.actions
@@ -290,7 +291,10 @@ class _Rewriter:
             return as_text_list(e.decoded.value)
         data = e.value
         if _PLAIN.fullmatch(data) is None:
-            raise Unsupported("text")
+            # Decoded as the walker decodes it (Dataset.__getitem__, the object's character set):
+            # every replacement made from it is ASCII again.
+            raw = RawDataElement(BaseTag(e.tag), e.stored_vr, len(data), data, 0, self.implicit, True)
+            return as_text_list(convert_raw_data_element(raw, encoding=self.charset).value)
         text = data.decode("ascii")
         if e.vr in _SINGLE_VALUED:
             return [text.rstrip("\0 ")]
@@ -300,8 +304,8 @@ class _Rewriter:
 
     def _put(self, tag: int, vr: str, values: list[str]) -> bytes:
         """walk._set for values that are ASCII text (every replacement is)."""
-        if vr not in STRING_VRS:
-            raise Unsupported("vr")
+        if vr not in STRING_VRS or not all(v.isascii() for v in values):
+            raise Unsupported("vr" if vr not in STRING_VRS else "text")
         data = "\\".join(values).encode("ascii")
         if len(data) % 2:
             data += b"\0" if vr == "UI" else b" "
@@ -509,7 +513,7 @@ def attempt(ds: Dataset, plan: ObjectPlan) -> Rewritten | str:
     try:
         # An earlier run's codes are kept (marking.previous_codes reads them as the engine does).
         old_codes = frozenset(previous_codes(ds)) if plan.already_deidentified else frozenset()
-        return _Rewriter(plan, ts == "1.2.840.10008.1.2", encodings, old_codes).header(ds, ts)
+        return _Rewriter(plan, ts == "1.2.840.10008.1.2", encodings, ds._character_set, old_codes).header(ds, ts)
     except Unsupported as exc:
         return str(exc)
     except (struct.error, UnicodeError):
