@@ -92,7 +92,7 @@ class Deidentifier:
         """Everything decided from the original values, before any change: refusal, pixel rule,
         UID map and date offset (plan.py). Raises DeidentificationRefused."""
         checks.check_object(ds)
-        rule = self._choose_rule(self._choose_rule.facts(ds))
+        rule = self._choose_rule.for_object(ds)
         already = _already_deidentified(ds)
         # Under Retain UIDs the table itself says K for the UIDs it retains; its other U rows (a Digital
         # Signature UID, say) are still remapped, so the walk keeps the keyed map.

@@ -249,6 +249,40 @@ class RuleChoice:
     def facts(self, ds: Dataset) -> dict[str, object]:
         return facts_of(ds, tags=self.tags)
 
+    def for_object(self, ds: Dataset) -> PixelRule | None:
+        """The choice for ``ds``, remembered also by the stored bytes of its fact attributes (with their
+        VR and the character set that decodes them): a series' objects then skip decoding the facts."""
+        present = ds._dict
+        charset = ds._character_set
+        key: list = [tuple(charset) if isinstance(charset, list) else charset]
+        for _keyword, tag in self.tags:
+            elem = present.get(tag)
+            if elem is None:
+                key.append(None)
+            elif isinstance(elem, RawDataElement):
+                key.append((elem.VR, elem.value))
+            else:
+                key.append((elem.VR, type(elem.value).__name__, str(elem.value)))
+        meta = getattr(ds, "file_meta", None)
+        key.append(str(meta.get("ImplementationVersionName", "")) if meta is not None else None)
+        raw_key = ("raw", *key)
+        try:
+            known = self._known[raw_key]
+        except KeyError:
+            try:
+                known = self(self.facts(ds))
+            except DeidentificationRefused as exc:
+                known = str(exc)
+            self._remember(raw_key, known)
+        if isinstance(known, str):
+            raise DeidentificationRefused(known)
+        return known
+
+    def _remember(self, key: tuple, known: PixelRule | str | None) -> None:
+        if len(self._known) >= self._size:
+            self._known.clear()
+        self._known[key] = known
+
     def __call__(self, facts: Mapping[str, object]) -> PixelRule | None:
         # The type too: matching converts with int() and str(), which could tell "512" from 512.
         key = tuple((k, type(v).__name__, str(v)) for k, v in facts.items())
@@ -259,9 +293,7 @@ class RuleChoice:
                 known = choose_rule(facts, self.rules, **self._flags)
             except DeidentificationRefused as exc:
                 known = str(exc)
-            if len(self._known) >= self._size:
-                self._known.clear()
-            self._known[key] = known
+            self._remember(key, known)
         if isinstance(known, str):
             raise DeidentificationRefused(known)
         return known
