@@ -190,12 +190,16 @@ def _parse_items(buf: bytes, pos: int, limit: int, implicit: bool, end: int | No
             pos += length
 
 
-def _elements_of(ds: Dataset, implicit: bool) -> list[_Element]:
-    """A pydicom data set's elements (the header as read, or an item of a sequence pydicom parsed
-    because its length was undefined), in tag order as pydicom's writer takes them."""
+def _elements_of(ds: Dataset) -> list[_Element]:
+    """A pydicom data set's elements (an item of a sequence pydicom parsed because its length was
+    undefined, or the header as read), in tag order as pydicom's writer takes them."""
+    return _elements_of_items(ds._dict.items())
+
+
+def _elements_of_items(pairs) -> list[_Element]:
     out = []
     last = -1
-    for key, elem in ds._dict.items():
+    for key, elem in pairs:
         tag = int(key)  # pydicom's BaseTag compares in Python: slow in the loops below
         if tag <= last:
             raise Unsupported("order")  # the walker would see them in file order, the writer sorted
@@ -212,7 +216,7 @@ def _elements_of(ds: Dataset, implicit: bool) -> list[_Element]:
         else:
             vr = vr_of(elem, tag)
             if vr == "SQ":
-                items = [(bool(getattr(item, "is_undefined_length_sequence_item", False)), _elements_of(item, implicit))
+                items = [(bool(getattr(item, "is_undefined_length_sequence_item", False)), _elements_of(item))
                          for item in elem.value]
                 out.append(_Element(tag, vr, "SQ", None, elem.is_undefined_length, items))
             else:
@@ -282,7 +286,7 @@ class _Rewriter:
         self.actions = ctx.plan.actions
         self.implicit = implicit
         self.encodings = encodings
-        self._changed: dict[int, tuple[list[_Element], _Element]] = {}
+        self._changed: dict[int, tuple[list[_Element] | None, _Element]] = {}
 
     # -- values -------------------------------------------------------------------------------
     def _texts(self, e: _Element) -> list[str]:
@@ -332,32 +336,35 @@ class _Rewriter:
                     self._written(e, piece, elements)
         return out
 
-    def _written(self, e: _Element, piece: bytes, siblings: list[_Element]) -> None:
+    def _written(self, e: _Element, piece: bytes, siblings: list[_Element] | None) -> None:
         """Remember the Coding Scheme Designator as written, which later code values of the item see
         (the walker reads the data set as changed so far)."""
         value = piece[8 if self.implicit or e.vr not in LONG_VRS else 12:]
         self._changed[e.tag] = (siblings, _Element(e.tag, e.vr, e.vr, value))
 
-    def _scheme(self, siblings: list[_Element], before: int) -> str:
+    def _scheme(self, siblings: list[_Element] | None, before: int) -> str:
         """walk._scheme as the walker sees it when it reaches tag ``before``: the item's Coding Scheme
         Designator, as changed by then if it comes earlier (a Long Code Value comes after it), as
         read if later or removed (the walker deletes after its loop)."""
-        scheme = next((s for s in siblings if s.tag == CODING_SCHEME), None)
+        changed = self._changed.get(CODING_SCHEME)
+        if siblings is None:  # the top level: its elements are not listed as it is walked
+            elem = self._ds._dict.get(CODING_SCHEME)
+            scheme = _elements_of_items(((CODING_SCHEME, elem),))[0] if elem is not None else None
+        else:
+            scheme = next((s for s in siblings if s.tag == CODING_SCHEME), None)
         if scheme is None:
             return ""
-        if CODING_SCHEME < before and scheme.tag in self._changed:
-            changed = self._changed[scheme.tag]
-            if changed is not None and changed[0] is siblings:
-                scheme = changed[1]
+        if CODING_SCHEME < before and changed is not None and changed[0] is siblings:
+            scheme = changed[1]
         return " ".join(self._texts(scheme)).strip().upper()
 
-    def element(self, e: _Element, mode: str, siblings: list[_Element]) -> bytes | None:
+    def element(self, e: _Element, mode: str, siblings: list[_Element] | None) -> bytes | None:
         tag = e.tag
         if tag >> 16 & 1:
             if self.ctx.plan.private != "X":
                 raise Unsupported("private")
             return None
-        if tag == _SPECIFIC_CHARACTER_SET and siblings is not self.top:
+        if tag == _SPECIFIC_CHARACTER_SET and siblings is not None:
             raise Unsupported("charset")
         action = self.actions.get(tag)
         if action is None or action == "X":
@@ -426,7 +433,7 @@ class _Rewriter:
     def remap(self, e: _Element) -> bytes:
         return self._put(e.tag, "UI", [self.ctx.map_uid(v) for v in self._texts(e)])
 
-    def clean(self, e: _Element, mode: str, siblings: list[_Element]) -> bytes | None:
+    def clean(self, e: _Element, mode: str, siblings: list[_Element] | None) -> bytes | None:
         """walk._clean, by VR."""
         vr = e.vr
         if vr == "SQ":
@@ -447,7 +454,7 @@ class _Rewriter:
             return self.clean_text(e, siblings)
         return self._keep(e)
 
-    def clean_text(self, e: _Element, siblings: list[_Element]) -> bytes:
+    def clean_text(self, e: _Element, siblings: list[_Element] | None) -> bytes:
         values = self._texts(e)
         if not values:
             return self._keep(e)
@@ -460,24 +467,48 @@ class _Rewriter:
 
     # -- the header ---------------------------------------------------------------------------
     def header(self, ds: Dataset, transfer_syntax: str) -> Rewritten:
-        self.top = top = [e for e in _elements_of(ds, self.implicit) if e.tag not in _NOT_WALKED]
+        self._ds = ds
         pieces: list[tuple[int, bytes]] = []
         new: dict[int, str] = {}
-        for e in top:
-            piece = self.element(e, KEEP, top)
+        actions_of, implicit, private = self.actions.get, self.implicit, self.ctx.plan.private
+        last = -1
+        for key, elem in ds._dict.items():
+            tag = int(key)  # pydicom's BaseTag compares in Python: slow in this loop
+            if tag <= last:
+                raise Unsupported("order")  # the walker would see them in file order, the writer sorted
+            last = tag
+            if tag in _NOT_WALKED:
+                continue
+            if tag >> 16 & 1:
+                if private != "X":
+                    raise Unsupported("private")
+                continue
+            action = actions_of(tag)
+            if action is None or action == "X":
+                continue
+            if action == "K" and type(elem) is RawDataElement and elem.value is not None \
+                    and tag not in _NEW_VALUES and tag != CODING_SCHEME:
+                vr = elem.VR or (dictionary_vr(tag) if implicit else None)
+                if vr not in (None, "UN", "SQ"):
+                    # Most of a header: kept as read (the walker leaves raw elements raw, the writer copies them).
+                    value = elem.value
+                    pieces.append((tag, _head(tag, vr, len(value), implicit) + value))
+                    continue
+            (e,) = _elements_of_items(((tag, elem),))
+            piece = self.element(e, KEEP, None)
             if piece is None:
                 continue
-            if e.tag == CODING_SCHEME:
-                self._written(e, piece, top)
-            if e.tag in _NEW_VALUES:
-                new[e.tag] = _value_of(piece, self.implicit)
-                if e.tag == TEMPORAL:
+            if tag == CODING_SCHEME:
+                self._written(e, piece, None)
+            if tag in _NEW_VALUES:
+                new[tag] = _value_of(piece, implicit)
+                if tag == TEMPORAL:
                     continue  # written with the marking below
-            pieces.append((e.tag, piece))
+            pieces.append((tag, piece))
         old = new.get(TEMPORAL, "")
         if "\\" in old:
             raise Unsupported("temporal")
-        pieces.extend(_marking(self.ctx.plan.options, self.implicit, old, self.old_codes))
+        pieces.extend(_marking(self.ctx.plan.options, implicit, old, self.old_codes))
         pieces.sort(key=lambda p: p[0])
         sop_class, sop_instance = new.get(_SOP_CLASS, ""), new.get(_SOP_INSTANCE, "")
         if not sop_class or not sop_instance or "\\" in sop_class + sop_instance:
