@@ -11,8 +11,7 @@ and every Part-10 file pydicom ships, under several option sets); it follows pyd
 what it recomputes: defined lengths of sequences and items, undefined ones kept undefined, group
 lengths dropped (PS3.5 §7.2), elements sorted (PS3.5 §7.1).
 
-What it does not handle it declines (``rewrite`` returns None) and the reference runs instead: private elements under Retain Safe
-Private (E.3.10 needs the creators and the declared-safe blocks), an element stored as UN
+What it does not handle it declines (``rewrite`` returns None) and the reference runs instead: an element stored as UN
 that the dictionary knows, a nested Specific Character Set, and bytes that do not parse as PS3.5
 little endian encoding. Pixel rules and the syntaxes that read the whole object never come here
 (stream.reads_whole_object).
@@ -34,7 +33,7 @@ from pydicom.tag import BaseTag
 from ..dicom.tags import ITEM, PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
 from ..dicom.vr import LONG_VR_CODES, LONG_VRS
 from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from . import actions, dates
+from . import actions, dates, private
 from .marking import MARKING_TAGS, TEMPORAL, mark, previous_codes
 from .plan import ObjectPlan
 from .walk import (AE_LENGTH, CLEAN, CODE_VALUE_TAGS, CODING_SCHEME, DUMMY, KEEP, PSEUDONYM_TAGS, STRING_VRS,
@@ -320,21 +319,40 @@ class _Rewriter:
             return e.whole
         if e.decoded is None:
             return _head(e.tag, e.stored_vr or e.vr, len(e.value), self.implicit) + e.value
-        fp = DicomBytesIO()
-        fp.is_little_endian, fp.is_implicit_VR = True, self.implicit
-        write_data_element(fp, e.decoded, self.encodings)
-        return fp.getvalue()
+        return self.written(e.decoded)
 
     # -- the walk -----------------------------------------------------------------------------
     def dataset(self, elements: list[_Element], mode: str) -> list[bytes]:
         out = []
+        blocks: _PrivateBlocks | None = None
         for e in elements:
-            piece = self.element(e, mode, elements)
+            if e.tag >> 16 & 1 and self.ctx.plan.private != "X":
+                if blocks is None:
+                    blocks = _PrivateBlocks(self, elements)
+                piece = blocks.element(e, mode)
+            else:
+                piece = self.element(e, mode, elements)
             if piece is not None:
                 out.append(piece)
                 if e.tag == CODING_SCHEME:
                     self._written(e, piece, elements)
+        if blocks is not None and blocks.creators_kept(out):
+            out.sort(key=_tag_of)
         return out
+
+    def decoded(self, e: _Element) -> DataElement:
+        """The element as pydicom decodes it in the data set (Dataset.__getitem__)."""
+        if e.decoded is not None:
+            return e.decoded
+        raw = RawDataElement(BaseTag(e.tag), e.stored_vr, len(e.value), e.value, 0, self.implicit, True)
+        return convert_raw_data_element(raw, encoding=self.charset)
+
+    def written(self, elem: DataElement) -> bytes:
+        """An element pydicom decoded, as its writer encodes it (walk.py leaves such elements decoded)."""
+        fp = DicomBytesIO()
+        fp.is_little_endian, fp.is_implicit_VR = True, self.implicit
+        write_data_element(fp, elem, self.encodings)
+        return fp.getvalue()
 
     def _written(self, e: _Element, piece: bytes, siblings: list[_Element] | None) -> None:
         """Remember the Coding Scheme Designator as written, which later code values of the item see
@@ -361,9 +379,7 @@ class _Rewriter:
     def element(self, e: _Element, mode: str, siblings: list[_Element] | None) -> bytes | None:
         tag = e.tag
         if tag >> 16 & 1:
-            if self.ctx.plan.private != "X":
-                raise Unsupported("private")
-            return None
+            return None  # Retain Safe Private's elements are decided in dataset() (_PrivateBlocks)
         if tag == _SPECIFIC_CHARACTER_SET and siblings is not None:
             raise Unsupported("charset")
         action = self.actions.get(tag)
@@ -470,8 +486,9 @@ class _Rewriter:
         self._ds = ds
         pieces: list[tuple[int, bytes]] = []
         new: dict[int, str] = {}
-        actions_of, implicit, private = self.actions.get, self.implicit, self.ctx.plan.private
+        actions_of, implicit, keep_private = self.actions.get, self.implicit, self.ctx.plan.private != "X"
         last = -1
+        blocks: _PrivateBlocks | None = None
         for key, elem in ds._dict.items():
             tag = int(key)  # pydicom's BaseTag compares in Python: slow in this loop
             if tag <= last:
@@ -480,8 +497,12 @@ class _Rewriter:
             if tag in _NOT_WALKED:
                 continue
             if tag >> 16 & 1:
-                if private != "X":
-                    raise Unsupported("private")
+                if keep_private:
+                    if blocks is None:
+                        blocks = _PrivateBlocks(self, _elements_of(ds))
+                    piece = blocks.element(_elements_of_items(((tag, elem),))[0], KEEP)
+                    if piece is not None:
+                        pieces.append((tag, piece))
                 continue
             action = actions_of(tag)
             if action is None or action == "X":
@@ -505,6 +526,8 @@ class _Rewriter:
                 if tag == TEMPORAL:
                     continue  # written with the marking below
             pieces.append((tag, piece))
+        if blocks is not None:
+            blocks.creators_kept(pieces, tagged=True)
         old = new.get(TEMPORAL, "")
         if "\\" in old:
             raise Unsupported("temporal")
@@ -516,6 +539,61 @@ class _Rewriter:
         body = b"".join(p for _t, p in pieces)
         return Rewritten(_file_meta(sop_class, sop_instance, transfer_syntax) + body, sop_class, sop_instance,
                          new.get(_STUDY, ""), new.get(_SERIES, ""), transfer_syntax)
+
+
+class _PrivateBlocks:
+    """walk._private for one data set under Retain Safe Private (PS3.15 E.3.10): an element is kept
+    when Table E.3.10-1 lists it for its block's creator or the object declares it safe; a Private
+    Creator stays while an element of its block does, written as the walker leaves it (decoded by
+    pydicom to read the creator, so re-encoded)."""
+
+    def __init__(self, rewriter: _Rewriter, elements: list[_Element]):
+        self.rw = rewriter
+        self.creators: dict[int, str] = {}
+        self.slots: dict[int, _Element] = {}
+        for e in elements:
+            if e.tag >> 16 & 1 and 0x10 <= (e.tag & 0xFFFF) <= 0xFF:
+                value = rewriter.decoded(e).value
+                if isinstance(value, bytes):
+                    value = value.decode("ascii", "replace")
+                self.creators[e.tag] = (str(value).strip("\0 ") if value is not None else "") or ""
+                self.slots[e.tag] = e
+        self.used: set[int] = set()
+
+    def element(self, e: _Element, mode: str) -> bytes | None:
+        group, element = e.tag >> 16, e.tag & 0xFFFF
+        if element < 0x1000:
+            return None  # creators are written by creators_kept(); (gggg,0000-000F) never are
+        creator_tag = (group << 16) | (element >> 8)
+        creator = self.creators.get(creator_tag)
+        action = None if creator is None else private.safe_table().get((group, creator, element & 0xFF))
+        if action is None and creator is not None:
+            block = (self.rw.ctx.declared_safe or {}).get((group, creator), ())
+            if block is None or element & 0xFF in block:
+                action = "K"
+        if action is None:
+            return None
+        self.used.add(creator_tag)
+        if e.vr == "SQ":
+            return self.rw.sequence(e, mode)
+        if action == "U" and e.vr == "UI":
+            return self.rw.remap(e)
+        return self.rw._keep(e)
+
+    def creators_kept(self, out: list, tagged: bool = False) -> bool:
+        """Add the creators still used to ``out`` (pieces, or (tag, piece) pairs); whether any was."""
+        added = False
+        for tag in sorted(self.used):
+            if tag in self.slots:
+                piece = self.rw.written(self.rw.decoded(self.slots[tag]))
+                out.append((tag, piece) if tagged else piece)
+                added = True
+        return added
+
+
+def _tag_of(piece: bytes) -> int:
+    group, element = _TAG.unpack_from(piece, 0)
+    return group << 16 | element
 
 
 def _value_of(piece: bytes, implicit: bool) -> str:
