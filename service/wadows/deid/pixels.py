@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -265,35 +265,24 @@ class RuleChoice:
                 key.append((elem.VR, type(elem.value).__name__, str(elem.value)))
         meta = getattr(ds, "file_meta", None)
         key.append(str(meta.get("ImplementationVersionName", "")) if meta is not None else None)
-        raw_key = ("raw", *key)
-        try:
-            known = self._known[raw_key]
-        except KeyError:
-            try:
-                known = self(self.facts(ds))
-            except DeidentificationRefused as exc:
-                known = str(exc)
-            self._remember(raw_key, known)
-        if isinstance(known, str):
-            raise DeidentificationRefused(known)
-        return known
-
-    def _remember(self, key: tuple, known: PixelRule | str | None) -> None:
-        if len(self._known) >= self._size:
-            self._known.clear()
-        self._known[key] = known
+        return self._known_or(("raw", *key), lambda: self(self.facts(ds)))
 
     def __call__(self, facts: Mapping[str, object]) -> PixelRule | None:
         # The type too: matching converts with int() and str(), which could tell "512" from 512.
         key = tuple((k, type(v).__name__, str(v)) for k, v in facts.items())
+        return self._known_or(key, lambda: choose_rule(facts, self.rules, **self._flags))
+
+    def _known_or(self, key: tuple, choose: Callable[[], PixelRule | None]) -> PixelRule | None:
         try:
             known = self._known[key]
         except KeyError:
             try:
-                known = choose_rule(facts, self.rules, **self._flags)
+                known = choose()
             except DeidentificationRefused as exc:
                 known = str(exc)
-            self._remember(key, known)
+            if len(self._known) >= self._size:
+                self._known.clear()
+            self._known[key] = known
         if isinstance(known, str):
             raise DeidentificationRefused(known)
         return known
