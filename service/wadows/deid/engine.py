@@ -23,7 +23,6 @@ from typing import BinaryIO
 
 from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from . import checks, private
@@ -31,23 +30,14 @@ from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NA
 from .dates import day_offset
 from . import ocr
 from .pixels import DeidentificationRefused, PixelRule, RuleChoice, blank_pixels, load_rules
-from .profile import (BASIC_PROFILE_CODE, BASIC_PROFILE_MEANING, EDITION, MODIFIED_DATES, FULL_DATES, OPTION_BY_CODE,
-                      OPTIONS, compile_plan, parse_options)
+from .profile import MODIFIED_DATES, compile_plan, parse_options
+from .marking import PATIENT_IDENTITY_REMOVED, mark, previous_codes
 from .plan import ObjectPlan
 from .stream import open_stream, reads_whole_object
 from .uids import UIDMap, produced_by
 from .walk import Context, Walker
 
-# PS3.15 E.1.1 item 7: the File Meta Information is replaced by a description of the de-identifying
-# application, which is wadows itself.
-METHOD_PREFIX = f"wadows PS3.15 E.1-1 {EDITION}"
-
-_PATIENT_IDENTITY_REMOVED = 0x00120062
-_METHOD = 0x00120063
-_METHOD_CODES = 0x00120064
-_TEMPORAL = 0x00280303
 _KEYWORD_TAGS = {"SOPInstanceUID": 0x00080018, "StudyInstanceUID": 0x0020000D, "SeriesInstanceUID": 0x0020000E}
-_TEMPORAL_RANK = {"UNMODIFIED": 0, "MODIFIED": 1, "REMOVED": 2}
 
 
 def _identity(uid: str) -> str:
@@ -55,7 +45,7 @@ def _identity(uid: str) -> str:
 
 
 def _already_deidentified(ds: Dataset) -> bool:
-    elem = ds.get(_PATIENT_IDENTITY_REMOVED)
+    elem = ds.get(PATIENT_IDENTITY_REMOVED)
     return elem is not None and str(elem.value or "").strip().upper() == "YES"
 
 
@@ -102,7 +92,7 @@ class Deidentifier:
         """Everything decided from the original values, before any change: refusal, pixel rule,
         UID map and date offset (plan.py). Raises DeidentificationRefused."""
         checks.check_object(ds)
-        rule = self._choose_rule(self._choose_rule.facts(ds))
+        rule = self._choose_rule.for_object(ds)
         already = _already_deidentified(ds)
         # Under Retain UIDs the table itself says K for the UIDs it retains; its other U rows (a Digital
         # Signature UID, say) are still remapped, so the walk keeps the keyed map.
@@ -124,9 +114,9 @@ class Deidentifier:
                 raise DeidentificationRefused("text recognition still reads identifying values in the blanked "
                                               "pixel data")
         ts = self._transfer_syntax(ds)
-        old_codes = self._old_codes(ds) if plan.already_deidentified else set()
+        old_codes = previous_codes(ds) if plan.already_deidentified else set()
         Walker(plan.context).walk(ds)
-        self._mark(ds, old_codes)
+        mark(ds, self.options, old_codes)
         self._file_meta(ds, ts)
         return ds
 
@@ -137,45 +127,6 @@ class Deidentifier:
             return UID(meta.TransferSyntaxUID)
         implicit = ds.original_encoding[0] if ds.original_encoding[0] is not None else False
         return ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
-
-    @staticmethod
-    def _old_codes(ds: Dataset) -> set[str]:
-        seq = ds.get(_METHOD_CODES)
-        out = set()
-        for item in (seq.value if seq is not None and seq.value else ()):
-            if str(item.get("CodingSchemeDesignator", "")).strip() == "DCM":
-                code = str(item.get("CodeValue", "")).strip()
-                if code == BASIC_PROFILE_CODE or code in OPTION_BY_CODE:
-                    out.add(code)
-        return out
-
-    def _mark(self, ds: Dataset, old_codes: set[str]) -> None:
-        """PS3.15 E.1.1 item 6 and the temporal flag of E.3.6. Every selected option is listed: an
-        object that an option could not be honoured for was refused before getting here (Clean
-        Recognizable Visual Features refuses objects that say YES, and leaves the attribute as it was:
-        wadows removes no faces, so it never writes NO itself)."""
-        codes = {BASIC_PROFILE_CODE} | old_codes
-        for option in self.options:
-            code = next(o.code for o in OPTIONS if o.name == option)
-            codes.add(code)
-        ordered = sorted(codes)
-        meaning = {BASIC_PROFILE_CODE: BASIC_PROFILE_MEANING, **{o.code: o.meaning for o in OPTIONS}}
-        items = []
-        for code in ordered:
-            item = Dataset()
-            item.CodeValue = code
-            item.CodingSchemeDesignator = "DCM"
-            item.CodeMeaning = meaning[code]
-            items.append(item)
-        ds.PatientIdentityRemoved = "YES"
-        ds.DeidentificationMethod = [METHOD_PREFIX] + [meaning[c] for c in ordered]
-        ds.DeidentificationMethodCodeSequence = DicomSequence(items)
-        ours = "UNMODIFIED" if FULL_DATES in self.options else "MODIFIED" if MODIFIED_DATES in self.options \
-            else "REMOVED"
-        old = str(ds.get("LongitudinalTemporalInformationModified", "") or "").strip().upper()
-        if _TEMPORAL_RANK.get(old, -1) > _TEMPORAL_RANK[ours]:
-            ours = old
-        ds.LongitudinalTemporalInformationModified = ours
 
     @staticmethod
     def _file_meta(ds: Dataset, ts: UID) -> None:

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
@@ -173,7 +174,12 @@ def facts_of(ds: Dataset, rules: Iterable[PixelRule] = (), *,
     present = ds._dict  # only decode what is there
     for keyword, tag in (fact_tags(rules) if tags is None else tags):
         if tag in present:
-            value = ds[tag].value
+            elem = present[tag]
+            if isinstance(elem, RawDataElement):
+                # Decoded aside: an element decoded in place would be written re-encoded, where the
+                # profile keeps what it keeps byte for byte (walk.py).
+                elem = convert_raw_data_element(elem, ds=ds)
+            value = elem.value
             out[keyword] = "" if value is None else value
     meta = getattr(ds, "file_meta", None)
     if meta is not None and "ImplementationVersionName" in meta and "ImplementationVersionName" not in out:
@@ -243,14 +249,35 @@ class RuleChoice:
     def facts(self, ds: Dataset) -> dict[str, object]:
         return facts_of(ds, tags=self.tags)
 
+    def for_object(self, ds: Dataset) -> PixelRule | None:
+        """The choice for ``ds``, remembered also by the stored bytes of its fact attributes (with their
+        VR and the character set that decodes them): a series' objects then skip decoding the facts."""
+        present = ds._dict
+        charset = ds._character_set
+        key: list = [tuple(charset) if isinstance(charset, list) else charset]
+        for _keyword, tag in self.tags:
+            elem = present.get(tag)
+            if elem is None:
+                key.append(None)
+            elif isinstance(elem, RawDataElement):
+                key.append((elem.VR, elem.value))
+            else:
+                key.append((elem.VR, type(elem.value).__name__, str(elem.value)))
+        meta = getattr(ds, "file_meta", None)
+        key.append(str(meta.get("ImplementationVersionName", "")) if meta is not None else None)
+        return self._known_or(("raw", *key), lambda: self(self.facts(ds)))
+
     def __call__(self, facts: Mapping[str, object]) -> PixelRule | None:
         # The type too: matching converts with int() and str(), which could tell "512" from 512.
         key = tuple((k, type(v).__name__, str(v)) for k, v in facts.items())
+        return self._known_or(key, lambda: choose_rule(facts, self.rules, **self._flags))
+
+    def _known_or(self, key: tuple, choose: Callable[[], PixelRule | None]) -> PixelRule | None:
         try:
             known = self._known[key]
         except KeyError:
             try:
-                known = choose_rule(facts, self.rules, **self._flags)
+                known = choose()
             except DeidentificationRefused as exc:
                 known = str(exc)
             if len(self._known) >= self._size:

@@ -31,6 +31,7 @@ from ..filespan import FileSpan
 from . import checks
 from .part10 import header_bytes, write_bytes
 from .plan import ObjectPlan, Planner
+from .rewrite import rewrite
 
 # With spans asked for, pixel values (or fragments) this long go out as FileSpans of the source.
 _SPAN_MIN = 64 << 10
@@ -177,7 +178,14 @@ def open_stream(deid: Planner, src: BinaryIO, chunk_size: int = 1 << 20, spans: 
         data = write_bytes(whole)
         return _new(whole, (data[i:i + chunk_size] for i in range(0, len(data), chunk_size)))
     _refuse_truncated(src, pixel_at, ts.is_implicit_VR)
-    plan.apply(ds)  # no pixel rule: the header alone changes
+    # No pixel rule: the header alone changes, written from its bytes where rewrite.py can.
+    fast = rewrite(ds, plan)
+    if fast is not None:
+        return DeidentifiedStream(_chunks(fast.header, src, pixel_at, ts.is_implicit_VR, chunk_size, spans),
+                                  sop_instance_uid=fast.sop_instance_uid, study_instance_uid=fast.study_instance_uid,
+                                  series_instance_uid=fast.series_instance_uid, sop_class_uid=fast.sop_class_uid,
+                                  transfer_syntax_uid=fast.transfer_syntax_uid)
+    plan.apply(ds)
     return _new(ds, _chunks(header_bytes(ds), src, pixel_at, ts.is_implicit_VR, chunk_size, spans))
 
 
@@ -186,6 +194,14 @@ def rewrite_header(ds: Dataset, plan: ObjectPlan) -> bytes:
     and planned (engine.decide), for an object that reads_whole_object() does not claim: what
     open_stream would write first, without reading the file again. Pixel data markers
     (store/header.py) are dropped: the element is copied from the file by stream_rewritten()."""
+    checks.check_meta(ds)
+    fast = rewrite(ds, plan)
+    return fast.header if fast is not None else reference_header(ds, plan)
+
+
+def reference_header(ds: Dataset, plan: ObjectPlan) -> bytes:
+    """rewrite_header by the walker and the pydicom-based writer: what rewrite.py must equal, and
+    what runs where it declines. Changes ``ds`` in place."""
     checks.check_meta(ds)
     for tag in PIXEL_TAGS:
         if tag in ds:

@@ -33,10 +33,10 @@ from .profile import Plan, table_vrs
 
 # Keyed pseudonym instead of the fixed dummy, so one patient's objects stay together.
 PSEUDONYM_TAGS = {0x00100020: "PatientID"}
-_AE_LENGTH = 16
+AE_LENGTH = 16
 _TABLE_VRS = table_vrs()
-_CODE_VALUE_TAGS = frozenset({0x00080100, 0x00080119, 0x00080120})  # Code, Long Code, URN Code Value
-_CODING_SCHEME = 0x00080102
+CODE_VALUE_TAGS = frozenset({0x00080100, 0x00080119, 0x00080120})  # Code, Long Code, URN Code Value
+CODING_SCHEME = 0x00080102
 _NUMERIC_VRS = frozenset({"AT", "CS", "DS", "FD", "FL", "IS", "SL", "SS", "SV", "UL", "US", "UV"})
 
 
@@ -58,17 +58,23 @@ class Context:
     declared_safe: dict | None = None               # from (0008,0300), Retain Safe Private
 
 
-def _vr_of(elem, tag: int) -> str:
+def dictionary_vr(tag: int) -> str:
+    """The VR of a standard attribute (the first of an ambiguous "US or SS"), "UN" when unknown."""
+    entry = DicomDictionary.get(tag)
+    vr = entry[0] if entry else _TABLE_VRS.get(tag, "UN")
+    return vr.split(" or ")[0] if len(vr) > 2 else vr
+
+
+def vr_of(elem, tag: int) -> str:
     """The element's VR without decoding it (a raw element from an Implicit VR file has none, and a
     writer may have sent a known attribute as UN: the dictionary says what it is)."""
     vr = elem.VR
     if not vr or vr == "UN":
-        entry = DicomDictionary.get(tag)
-        vr = entry[0] if entry else _TABLE_VRS.get(tag, "UN")
+        return dictionary_vr(tag)
     return vr.split(" or ")[0] if len(vr) > 2 else vr
 
 
-def _as_text_list(value) -> list[str]:
+def as_text_list(value) -> list[str]:
     if value is None:
         return []
     if isinstance(value, bytes):
@@ -80,11 +86,11 @@ def _as_text_list(value) -> list[str]:
 
 
 def _scheme(ds: Dataset) -> str:
-    elem = ds.get(_CODING_SCHEME)
-    return " ".join(_as_text_list(elem.value)).strip().upper() if elem is not None else ""
+    elem = ds.get(CODING_SCHEME)
+    return " ".join(as_text_list(elem.value)).strip().upper() if elem is not None else ""
 
 
-_STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
+STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
                          "UR", "UT"})
 
 
@@ -93,7 +99,7 @@ def _set(ds: Dataset, tag: int, vr: str, values: list | object) -> None:
     stored already encoded, as pydicom would encode them (PS3.5 §6.2: padded to even length with a
     space, a UID with NUL), so the writer copies them like any kept element instead of encoding them."""
     items = values if isinstance(values, list) else ([] if values is None else [values])
-    if vr in _STRING_VRS and all(isinstance(v, str) and v.isascii() for v in items):
+    if vr in STRING_VRS and all(isinstance(v, str) and v.isascii() for v in items):
         data = "\\".join(items).encode("ascii")
         if len(data) % 2:
             data += b"\0" if vr == "UI" else b" "
@@ -127,7 +133,7 @@ class Walker:
             if action == "X":
                 delete.append(tag)
             elif action == "K":
-                vr = _vr_of(ds._dict[tag], tag)
+                vr = vr_of(ds._dict[tag], tag)
                 if vr == "SQ":
                     self._recurse(ds, tag, mode)
                 elif mode == DUMMY and vr in actions.TEXT_VRS:
@@ -143,7 +149,7 @@ class Walker:
 
     # -- actions other than K and X -----------------------------------------------------------
     def _apply(self, ds: Dataset, tag: int, action: str, mode: str, delete: list[int]) -> None:
-        vr = _vr_of(ds._dict[tag], tag)
+        vr = vr_of(ds._dict[tag], tag)
         if action == "Z":
             if vr == "SQ":
                 ds[tag] = DataElement(tag, vr, Sequence())
@@ -185,19 +191,19 @@ class Walker:
                 del ds[tag]
 
     def _dummy(self, ds: Dataset, tag: int) -> None:
-        vr = _vr_of(ds._dict[tag], tag)
+        vr = vr_of(ds._dict[tag], tag)
         if vr == "UI":
             self._remap(ds, tag)
             return
         if tag in PSEUDONYM_TAGS:
-            original = " ".join(_as_text_list(ds[tag].value))
+            original = " ".join(as_text_list(ds[tag].value))
             _set(ds, tag, vr, actions.pseudonym(self.ctx.key, PSEUDONYM_TAGS[tag], original))
             return
         _set(ds, tag, vr, actions.dummy(vr))
 
     def _remap(self, ds: Dataset, tag: int) -> None:
         elem = ds[tag]
-        values = _as_text_list(elem.value)
+        values = as_text_list(elem.value)
         _set(ds, tag, "UI", [self.ctx.map_uid(v) for v in values])
 
     def _clean(self, ds: Dataset, tag: int, vr: str, mode: str, delete: list[int]) -> None:
@@ -211,8 +217,8 @@ class Walker:
             self._remap(ds, tag)
         elif vr == "AE":
             # An AE title names a device or a site; its keyed pseudonym still tells devices apart.
-            values = _as_text_list(ds[tag].value)
-            _set(ds, tag, vr, [actions.pseudonym(self.ctx.key, "AE", v, _AE_LENGTH) for v in values])
+            values = as_text_list(ds[tag].value)
+            _set(ds, tag, vr, [actions.pseudonym(self.ctx.key, "AE", v, AE_LENGTH) for v in values])
         elif vr == "PN" or vr in actions.BINARY_VRS or (mode == DUMMY and vr in actions.TEXT_VRS):
             self._dummy(ds, tag)
         elif vr in actions.TEXT_VRS or vr == "CS":
@@ -222,10 +228,10 @@ class Walker:
     def _clean_text(self, ds: Dataset, tag: int, vr: str) -> None:
         """Cleaning never leaves an empty value where there was one: what has no safe word left
         becomes the dummy, so a Type 1 Code Meaning stays valid."""
-        values = _as_text_list(ds[tag].value)
+        values = as_text_list(ds[tag].value)
         if not values:
             return
-        if tag in _CODE_VALUE_TAGS and _scheme(ds) in actions.public_coding_schemes():
+        if tag in CODE_VALUE_TAGS and _scheme(ds) in actions.public_coding_schemes():
             return
         cleaned = [actions.clean_text(v) or actions.DUMMY_TEXT for v in values]
         if vr == "CS":
@@ -237,7 +243,7 @@ class Walker:
         if days is None or vr == "TM":  # whole days leave every time of day as it was
             return
         shift = dates.shift_da if vr == "DA" else dates.shift_dt
-        values = [shift(v, days) for v in _as_text_list(ds[tag].value)]
+        values = [shift(v, days) for v in as_text_list(ds[tag].value)]
         _set(ds, tag, vr, [v for v in values if v] or None)
 
     # -- repeating groups: curves (50xx) and overlays (60xx), retired or not ---------------------
@@ -269,7 +275,7 @@ class Walker:
         elif element == 0x4000 and plan.overlay_comments == "X":
             delete.append(tag)
         else:
-            vr = _vr_of(ds[tag], tag)
+            vr = vr_of(ds[tag], tag)
             if vr in actions.TEXT_VRS:
                 self._clean(ds, tag, vr, False, delete)
 
@@ -299,7 +305,7 @@ class Walker:
                 del ds[tag]
                 continue
             used.add(creator_tag)
-            vr = _vr_of(ds._dict[tag], tag)
+            vr = vr_of(ds._dict[tag], tag)
             if vr == "SQ":
                 self._recurse(ds, tag, mode)
             elif action == "U" and vr == "UI":
