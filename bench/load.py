@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -110,16 +111,40 @@ def lua_script(docs: list[Doc], ts: str) -> str:
     return LUA % {"bodies": ",\n".join(bodies)}
 
 
+def server_cpu(pid: int) -> float:
+    """User + system CPU seconds of the server and its worker processes so far."""
+    top = psutil.Process(pid)
+    total = 0.0
+    for p in [top, *top.children()]:
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_load(wrk: str, port: int, pid: int, script: Path, clients: int, seconds: float) -> dict:
     sampler = RssSampler(pid)
     probe = HealthProbe(port)
     sampler.start()
     probe.start()
+    # CPU seconds: the server's (what a request costs it), wrk's (the client shares the cores) and
+    # this process's (the RSS sampler and the health probe), so a row taken on a busy machine says
+    # how much of the cores the server had.
+    cpu0, wrk0, own0, wall0 = server_cpu(pid), children_cpu(), time.process_time(), time.monotonic()
     try:
         out = subprocess.run([wrk, "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s",
                               "-s", str(script), f"http://127.0.0.1:{port}"],
                              capture_output=True, text=True, timeout=seconds + 120)
     finally:
+        cpu = server_cpu(pid) - cpu0
+        wrk_cpu, own_cpu, wall = children_cpu() - wrk0, time.process_time() - own0, time.monotonic() - wall0
         probe.stop.set()
         sampler.stop.set()
         probe.join(15)
@@ -134,7 +159,9 @@ def run_load(wrk: str, port: int, pid: int, script: Path, clients: int, seconds:
             "p99": stats["p99_us"] / 1e6, "max": stats["max_us"] / 1e6,
             "errors": stats["failed"] + stats["socket_errors"], "rss": sampler.peak,
             "rss_by_process": sorted(sampler.peaks.values(), reverse=True),
-            "health": probe.latencies, "health_failures": probe.failures}
+            "health": probe.latencies, "health_failures": probe.failures,
+            "cpu_per_request": cpu / max(1, stats["requests"]), "server_cores": cpu / wall,
+            "wrk_cores": wrk_cpu / wall, "bench_cores": own_cpu / wall}
 
 
 def main() -> int:
@@ -164,6 +191,7 @@ def main() -> int:
     docs = [Doc(m.StudyInstanceUID, m.SeriesInstanceUID, m.SOPInstanceUID, repo) for m in metas]
     script = work / "mix.lua"
     script.write_text(lua_script(docs, metas[0].file_meta.TransferSyntaxUID))
+    load_before = " ".join(f"{v:.2f}" for v in os.getloadavg())
     try:
         for workers in args.workers:
             count = workers or os.cpu_count() or 1
@@ -182,7 +210,7 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     head = ("workers", "clients", "requests/s", "p50", "p99", "max", "errors", "peak RSS per process",
-            "/healthz p50 / p99 / max")
+            "/healthz p50 / p99 / max", "server CPU / request", "cores: server / wrk / bench")
     table = [head]
     for r in rows:
         h = r["health"]
@@ -193,7 +221,8 @@ def main() -> int:
         rss = " / ".join(f"{v / 2**20:,.0f}" for v in r["rss_by_process"]) + " MB"
         table.append((str(r["workers"]), str(r["clients"]), f"{r['rps']:,.1f}", f"{r['p50'] * 1000:,.0f} ms",
                       f"{r['p99'] * 1000:,.0f} ms", f"{r['max'] * 1000:,.0f} ms",
-                      f"{r['errors']} of {r['requests']}", rss, health))
+                      f"{r['errors']} of {r['requests']}", rss, health, f"{r['cpu_per_request'] * 1000:,.0f} ms",
+                      f"{r['server_cores']:.2f} / {r['wrk_cores']:.2f} / {r['bench_cores']:.2f}"))
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
     print(line(head))
@@ -203,7 +232,7 @@ def main() -> int:
     print(f"\nW3 mix (quarter each: 1 doc, 1 doc + Anonymize, 20 docs, 20 docs + Anonymize) over a {n_inst}-instance "
           f"CT study, {seconds:g} s per row, wrk -t2; idle RSS of a serving process "
           f"{', '.join(f'{v / 2**20:,.0f} MB ({n} workers)' for n, v in idle_rss.items())}; {os.cpu_count()} CPUs, "
-          f"Python {sys.version.split()[0]}, loopback")
+          f"Python {sys.version.split()[0]}, loopback; load average before the runs {load_before}")
     return 0
 
 
