@@ -227,6 +227,7 @@ def main() -> int:
     ap.add_argument("--clients", type=int, nargs="+", default=[32, 128])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 0],
                     help="[server] workers for each run (0: one per core, the default)")
+    ap.add_argument("--threads", type=int, default=None, help="[server] threads per worker (default: the server's)")
     args = ap.parse_args()
     seconds = args.duration or (3.0 if args.quick else 60.0)
     n_inst = 40 if args.quick else 200
@@ -253,7 +254,7 @@ def main() -> int:
     try:
         for workers in args.workers:
             count = workers or os.cpu_count() or 1
-            proc, port = start_wadows(work / "store", work, workers)
+            proc, port = start_wadows(work / "store", work, workers, threads=args.threads)
             idle_rss[count] = max(p.memory_info().rss for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()])
             for clients in args.clients:
                 print(f"{count} worker(s), {clients} clients for {seconds:g} s ...", file=sys.stderr)
@@ -288,7 +289,8 @@ def main() -> int:
     for row in table[1:]:
         print(line(row))
     print(f"\nW3 mix (quarter each: 1 doc, 1 doc + Anonymize, 20 docs, 20 docs + Anonymize) over a {n_inst}-instance "
-          f"CT study, {seconds:g} s per row, wrk -t2; idle RSS of a serving process "
+          f"CT study, {seconds:g} s per row, wrk -t2, {args.threads or load_config(None).server.threads} threads per "
+          f"worker; idle RSS of a serving process "
           f"{', '.join(f'{v / 2**20:,.0f} MB ({n} workers)' for n, v in idle_rss.items())}; {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}, loopback; load average before the runs {load_before}")
     print("\nLatency by kind (p50 / max, responses) of the checking client, one more client sending the same "
