@@ -35,6 +35,8 @@ def test_config_file_overrides_and_public_url(tmp_path):
     ("[server]\nshutdown_grace_seconds = -1.0\n", "shutdown_grace_seconds"),
     ("[server]\nshutdown_grace_seconds = 7200\n", "shutdown_grace_seconds"),
     ('[server]\ntrusted_proxy = 1\n', "trusted_proxy"),
+    ("[server]\nswitch_interval_ms = 0\n", "switch_interval_ms"),
+    ("[server]\nswitch_interval_ms = 500\n", "switch_interval_ms"),
 ])
 def test_server_setting_errors_name_the_key(tmp_path, text, message):
     f = tmp_path / "c.toml"

@@ -27,6 +27,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"wadows: configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(config)
+    # Before any thread starts; worker processes inherit it across fork (see [server] switch_interval_ms).
+    sys.setswitchinterval(config.server.switch_interval_ms / 1000)
 
     def announce(port: int, workers: int = 1) -> None:
         processes = f", {workers} worker processes" if workers > 1 else ""

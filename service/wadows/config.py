@@ -41,6 +41,7 @@ class ServerConfig:
     idle_timeout_seconds: float = 60.0
     send_timeout_seconds: float = 60.0
     workers: int = 0
+    switch_interval_ms: float = 1.0
 
     @property
     def effective_workers(self) -> int:
@@ -255,6 +256,8 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
     for key, low, high in (("connection_limit", 1, 1_000_000), ("backlog", 1, 65535), ("workers", 0, 256)):
         if not low <= getattr(cfg.server, key) <= high:
             raise ConfigError(f"'server.{key}' must be between {low} and {high}")
+    if not 0.1 <= cfg.server.switch_interval_ms <= 100:
+        raise ConfigError("'server.switch_interval_ms' must be between 0.1 and 100")
     for key in ("header_timeout_seconds", "body_timeout_seconds", "idle_timeout_seconds", "send_timeout_seconds"):
         if not 1 <= getattr(cfg.server, key) <= 86400:
             raise ConfigError(f"'server.{key}' must be between 1 and 86400")
