@@ -38,6 +38,7 @@ _KNOWN_VRS = frozenset(vr.encode() for vr in (
     "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW", "PN",
     "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV"))
 
+_new_raw = tuple.__new__
 StopWhen = Callable[[BaseTag, "str | None", int], bool]
 
 
@@ -121,10 +122,10 @@ def _read(fp: BinaryIO, stop_when: StopWhen) -> FileDataset | None:
                     return None
                 (length,) = _UL.unpack_from(buf, pos + 8)
                 head_len = 12
-        tag = group << 16 | element
+        tag = BaseTag(group << 16 | element)
         if tag == 0xFFFEE00D or length == _UNDEFINED:
             return None
-        if stop_when(BaseTag(tag), vr, length):
+        if stop_when(tag, vr, length):
             ended_at = base + pos
             break
         value_at = pos + head_len
@@ -140,7 +141,8 @@ def _read(fp: BinaryIO, stop_when: StopWhen) -> FileDataset | None:
             value = buf[value_at:value_at + length]
         else:
             value = empty_value_for_VR(vr, raw=True)
-        elements[BaseTag(tag)] = RawDataElement(BaseTag(tag), vr, length, value, base + value_at, implicit, True)
+        # tuple.__new__: RawDataElement's own constructor (a NamedTuple with defaults) costs more than the rest
+        elements[tag] = _new_raw(RawDataElement, (tag, vr, length, value, base + value_at, implicit, True, True, False))
         pos = value_at + length
     fp.seek(ended_at)
     dataset = Dataset(elements, parent_encoding=default_encoding)
