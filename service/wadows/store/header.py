@@ -22,6 +22,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import read_partial
 
+from ..dicom.reader import read_partial as fast_read_partial
+
 # Pixel Data, Float Pixel Data, Double Float Pixel Data (PS3.3 C.7.6.3) and the VR a marker gets when
 # the encoding does not say (Implicit VR: Pixel Data is OW there, PS3.5 §A.1); an explicit VR is kept,
 # so the marker describes the element as stored (a Native DICOM rendering shows it).
@@ -50,7 +52,10 @@ def _parse(fp: BinaryIO) -> tuple[Dataset, _Pixel | None]:
             return True
         return False
 
-    ds = read_partial(fp, stop_when=at_pixels)
+    ds = fast_read_partial(fp, at_pixels)  # the common case, with pydicom's result (dicom/reader.py)
+    if ds is None:
+        stopped.clear()
+        ds = read_partial(fp, stop_when=at_pixels)
     return ds, (stopped[0] if stopped else None)
 
 
