@@ -105,6 +105,31 @@ def test_rgb_multiframe_and_partial_success_in_request_order(srv, objs):
     assert err["errorCode"] == ErrorCode.XDS_DOCUMENT_UNIQUE_ID_ERROR.value and err["location"] == UNKNOWN
 
 
+
+@pytest.mark.parametrize("anonymize", [False, True])
+def test_a_real_multiframe_file_renders_the_frame_asked_for(srv, objs, anonymize):
+    """pydicom's emri_small.dcm (10 frames of 64 x 64 MR, 12 of 16 bits, no window): each frame asked
+    for through the served operation is that frame, against an independent numpy rendering of it
+    (no window in the object: a LINEAR_EXACT window from the frame's minimum to its maximum,
+    C.11.2.1.3.2), and no other frame's rendering."""
+    from render.reference import eight_bit, linear_exact, rescaled
+
+    emri = objs["emri_small.dcm"]
+    ds = read(emri.path)
+    frames = ds.pixel_array
+    values = [rescaled(frame, ds) for frame in frames]
+    expected = [eight_bit(linear_exact(x, (x.min() + x.max()) / 2, x.max() - x.min())) for x in values]
+    extra = {"Anonymize": "yes"} if anonymize else {}
+    for number in (1, 6, 10):
+        resp, (doc,) = ask(srv, [rdoc(srv, emri, FrameNumber=str(number), **extra)])
+        assert resp.status == "Success" and doc.fields["FrameNumber"] == str(number)
+        got = pixels(doc.data)
+        assert got.shape == (64, 64)
+        matches = [k + 1 for k, want in enumerate(expected) if np.array_equal(got, want)]
+        assert matches == [number]
+        assert (doc.source_uid != emri.sop) is anonymize
+
+
 ERRORS = [
     ("0006", "CT_small.dcm", {}, ("application/dicom", "text/plain")),
     ("0007", "rtplan.dcm", {}, ("image/png",)),

@@ -4,7 +4,9 @@ A rendered image or a thumbnail needs one frame (PS3.18 §6.4.2.1 FrameNumber); 
 of a 1000-frame ultrasound loop to show one of them is the cost this module avoids. pydicom 3's
 decoders take an ``index`` and decode only that frame: from a native value they slice one frame's
 bytes, from an encapsulated one they find its fragments (Basic or Extended Offset Table, else by
-walking the items, PS3.5 §A.4), so only that frame's codestream is decompressed.
+walking the items, PS3.5 §A.4), so only that frame's codestream is decompressed. The common native
+case (little endian, 8/16/32 bits) is sliced by native.py without pydicom's decoder set-up, which
+costs more than the slice; it gives the same array (tests/dicom/test_native.py).
 
 The frame comes back *raw* in pydicom's sense: colour is left in the space it was decoded to and
 that space is reported, because the decoder may already have converted it (a JPEG Baseline codec
@@ -23,6 +25,8 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import get_decoder
 from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import UID
+
+from .native import native_frame
 
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
@@ -80,6 +84,16 @@ def decode_frame(ds: Dataset, index: int, *, open_value: Callable[[], BinaryIO] 
     if not 0 <= index < count:
         raise FrameError(f"frame {index + 1} is outside 1..{count}")
     ts = transfer_syntax(ds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            native = native_frame(ds, index, count, ts, open_value)
+        except Exception as exc:  # noqa: BLE001 - as pydicom's failures below: one typed error
+            raise FrameError(f"frame {index + 1} cannot be read ({type(exc).__name__})") from None
+    if native is not None:
+        arr, photometric = native
+        return Frame(pixels=arr, photometric=photometric, bits_stored=int(ds.BitsStored),
+                     pixel_representation=int(ds.PixelRepresentation))
     try:
         decoder = get_decoder(ts)
     except NotImplementedError:

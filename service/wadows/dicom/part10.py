@@ -72,6 +72,27 @@ def element_header(tag: int, vr: str, length: int, implicit: bool) -> bytes:
     return _SHORT.pack(tag >> 16, tag & 0xFFFF, vr.encode(), length)
 
 
+def read_element_header(head: bytes, implicit: bool) -> tuple[int, str | None, int, int] | None:
+    """The inverse of element_header for a little endian element starting ``head`` (12 bytes or the
+    rest of the file): its tag, VR (None when implicit), value length and the length of the header
+    itself; None if ``head`` is too short to hold one."""
+    if implicit:
+        if len(head) < _IMPLICIT.size:
+            return None
+        group, element, length = _IMPLICIT.unpack_from(head)
+        return group << 16 | element, None, length, _IMPLICIT.size
+    if len(head) < _SHORT.size:
+        return None
+    group, element, code, length = _SHORT.unpack_from(head)
+    vr = code.decode("latin-1")
+    if vr in LONG_VRS:
+        if len(head) < _LONG.size:
+            return None
+        length = _LONG.unpack_from(head)[3]
+        return group << 16 | element, vr, length, _LONG.size
+    return group << 16 | element, vr, length, _SHORT.size
+
+
 def item_header(tag: int, length: int) -> bytes:
     return _ITEM_HEAD.pack(tag >> 16, tag & 0xFFFF, length)
 

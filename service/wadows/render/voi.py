@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_modality_lut
 
@@ -29,6 +30,9 @@ _TOP_LEVEL = ("RescaleSlope", "RescaleIntercept", "RescaleType", "ModalityLUTSeq
               "WindowWidth", "VOILUTFunction", "VOILUTSequence", "PixelSpacing", "PixelAspectRatio",
               "SliceThickness", "PixelPaddingValue", "PixelPaddingRangeLimit", "PixelRepresentation",
               "BitsStored", "PhotometricInterpretation")
+_TOP_LEVEL_TAGS = tuple(int(tag_for_keyword(k)) for k in _TOP_LEVEL)
+_CONTAINERS = tuple((k, int(tag_for_keyword(k))) for k in ("SharedFunctionalGroupsSequence",
+                                                           "PerFrameFunctionalGroupsSequence"))
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,12 @@ def frame_view(ds: Dataset, index: int) -> Dataset:
     then that frame's Per-frame Functional Groups, each overriding the one before (PS3.3 C.7.6.16:
     a macro is in one or the other, never both, but top-level copies of it are common)."""
     view = Dataset()
-    for keyword in _TOP_LEVEL:
-        if keyword in ds:
-            view[keyword] = ds[keyword]
-    for container in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-        items = ds.get(container)
+    present = ds._dict   # by tag number: pydicom's keyword lookups cost more than the copy itself
+    for tag in _TOP_LEVEL_TAGS:
+        if tag in present:
+            view[tag] = ds[tag]
+    for container, tag in _CONTAINERS:
+        items = ds[tag].value if tag in present else None
         if not items:
             continue
         item = items[0] if container.startswith("Shared") else (items[index] if index < len(items) else None)

@@ -28,12 +28,15 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 
 from ..deid import DeidentificationRefused, Deidentifier
+from ..dicom.part10 import read_element_header
 from ..dicom.tags import DOUBLE_FLOAT_PIXEL_DATA, FLOAT_PIXEL_DATA, PIXEL_DATA
 from ..render import RenderError, RenderRequest, check_object, render
 from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
+from ..store.base import HeaderRead, file_identity
 from .errors import ErrorCode
 from .model import DocumentRequest, RegistryError, RetrieveResult
 from .resolve import ResolvedDocument, Unresolved, unavailable
@@ -144,7 +147,7 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
               result: RenderedResult) -> RenderedDocument | RegistryError:
     # The header is read here only when anonymizing (the decision needs it); otherwise the one parse
     # is the renderer's, of the object opened with its bulk values on disk (_opened).
-    resolved = source.resolver.resolve(doc.document, caller, header_wanted=lambda _i: False)
+    resolved = source.resolver.resolve(doc.document, caller, header_wanted=lambda _i: False, opens_itself=True)
     result.anonymized |= resolved.anonymized
     if isinstance(resolved, Unresolved):
         return resolved.error
@@ -174,9 +177,10 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
         return resolved.error(ErrorCode.SIZE_EXCEEDS_LIMITS,
                               "De-identifying this object's pixel data needs the whole object, which is larger "
                               "than this server renders with Anonymize")
+    stored = _renders_as_stored(resolved, wanted, state, whole)
     try:
-        with quiet_pydicom(), _opened(source, resolved, whole) as (ds, open_value):
-            if resolved.deidentifier is not None:
+        with quiet_pydicom(), _opened(source, resolved, whole, stored) as (ds, open_value):
+            if resolved.deidentifier is not None and not stored:
                 ds = _deidentified(resolved.deidentifier, ds, whole)
                 if state is not None:
                     state = resolved.deidentifier.deidentify(state)
@@ -210,8 +214,26 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
     )
 
 
+def _renders_as_stored(resolved: ResolvedDocument, wanted: RenderRequest, state: Dataset | None,
+                       whole: bool) -> bool:
+    """With Anonymize, whether the image is rendered from the stored header, its de-identified copy
+    never made. The pixels of a rendering depend on the Image Pixel module, the Modality and VOI
+    LUT modules, the functional group macros that carry them per frame (PS3.3 C.7.6.3, C.11,
+    C.7.6.16), Pixel Spacing and Pixel Aspect Ratio: none of them is in PS3.15 Table E.1-1 under any
+    option, so de-identification leaves them as stored, and the rendering is the same image
+    (tests/retrieve/test_rendered_stored.py compares the two over the corpus and four option sets).
+    What still needs the de-identified object: a pixel rule's blanking (``whole``: the engine blanks
+    and verifies the pixel data while it walks), an annotation (its text is read from the
+    de-identified header) and a presentation state (its references must name the new UIDs). The
+    decision (refusal, new UIDs) was made in resolve.py either way, and nothing read from the header
+    leaves with the image: only pixels are encoded (render/encode.py), and errors and logs carry
+    fixed texts."""
+    return (resolved.deidentifier is not None and not whole and state is None
+            and not wanted.annotation and wanted.presentation_uid is None)
+
+
 @contextmanager
-def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bool) \
+def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bool, stored: bool = False) \
         -> Iterator[tuple[Dataset, Callable[[], BinaryIO] | None]]:
     """The stored object, and where its pixel data value starts when it was left on disk.
 
@@ -219,10 +241,17 @@ def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bo
     the requested frame from the file (dicom/frames.py): one frame of a multi-frame object is read,
     never the whole Pixel Data, with or without Anonymize. ``whole``: a pixel rule blanks the object
     (its regions and OCR see every frame, as RAD-69's), so it is read whole, within the size limit
-    checked before."""
+    checked before. ``stored``: rendered from the stored header (_renders_as_stored), which is then
+    the one resolve.py read for the decision, when the file opened now is the one it was read from;
+    only the pixel data's position is read here, not the header again."""
     with source.backend.open(resolved.instance) as f:
         if whole:
             yield dcmread(f), None
+            return
+        read = resolved.header_read if stored else None
+        on_disk = _pixel_value(f, read) if read is not None else None
+        if on_disk is not None:
+            yield read.dataset, on_disk
             return
         opened = open_source(f)
         try:
@@ -231,6 +260,31 @@ def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bo
             yield opened.ds, on_disk
         finally:
             opened.close()
+
+
+def _pixel_value(f: BinaryIO, read: HeaderRead) -> Callable[[], BinaryIO] | None:
+    """Where the pixel data value of ``read``'s file starts in ``f``, if ``f`` is that same file (its
+    identity, as RAD-69 checks before streaming a held header) and the element there is the one the
+    header stopped at, in a little endian encoding; else None (the header is then read again)."""
+    ts = read.dataset.file_meta.get("TransferSyntaxUID") if hasattr(read.dataset, "file_meta") else None
+    try:
+        if ts is None or file_identity(f.fileno()) != read.identity:
+            return None
+        ts = UID(str(ts))
+        if not ts.is_little_endian or ts.is_deflated:
+            return None
+        f.seek(read.pixel_at)
+        head = read_element_header(f.read(12), ts.is_implicit_VR)
+    except (AttributeError, OSError, ValueError):
+        return None
+    if head is None or head[0] not in PIXEL_TAGS or head[0] not in read.dataset._dict:
+        return None
+    at = read.pixel_at + head[3]
+
+    def open_value() -> BinaryIO:
+        f.seek(at)
+        return f
+    return open_value
 
 
 def _deidentified(deid: Deidentifier, ds: Dataset, whole: bool) -> Dataset:

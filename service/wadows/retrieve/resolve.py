@@ -83,10 +83,13 @@ class DocumentResolver:
         self.anonymizers = anonymizers
 
     def resolve(self, doc: DocumentRequest, caller: Caller, *, anonymize_all: str | None = None,
-                header_wanted: Callable[[StoredInstance], bool] | None = None) -> ResolvedDocument | Unresolved:
+                header_wanted: Callable[[StoredInstance], bool] | None = None,
+                opens_itself: bool = False) -> ResolvedDocument | Unresolved:
         """``anonymize_all`` is the request-level Anonymize, which a document's own overrides.
         ``header_wanted`` says whether the operation will need the header anyway: that read is then
-        the availability check (one open, or one archive fetch, not two)."""
+        the availability check (one open, or one archive fetch, not two). ``opens_itself``: the
+        operation opens the object before it answers anything (the rendered operation renders each
+        image whole first), so that open is the check and none is made here."""
 
         def refused(code: ErrorCode, context: str, anonymized: bool = False) -> Unresolved:
             return Unresolved(_error(doc, code, context), anonymized)
@@ -123,7 +126,7 @@ class DocumentResolver:
                 header = read.dataset
             elif anonymize or (header_wanted is not None and header_wanted(instance)):
                 header = self.backend.header(instance)
-            else:
+            elif not opens_itself:
                 self.backend.check(instance)
         except OSError as exc:
             return refused(*unavailable(exc), anonymize)
