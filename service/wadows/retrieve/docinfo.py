@@ -54,7 +54,7 @@ from .modelcache import CachedModel
 from .model import DocumentRequest, RegistryError, response_status
 from .rad69 import ImagingDocumentSource, _provenance
 from .resolve import ResolvedDocument, Unresolved
-from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile_all, evaluate
+from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile_all, evaluate_sized
 
 if TYPE_CHECKING:
     from ..deid import Deidentifier
@@ -202,12 +202,11 @@ def _document(source: ImagingDocumentSource, item: InformationDocument, request:
     answers = []
     for position, expression in enumerate(compiled, start=1):
         try:
-            answer = evaluate(model.root, expression, limits, nodes=model.nodes)
+            answer, size = evaluate_sized(model.root, expression, limits, nodes=model.nodes)
         except XPathRefused as refused_xpath:
             refused_xpath.position = position
             return _refusal(refused_xpath, item.document)
-        budget.left -= sum(len(etree.tostring(i)) if isinstance(i, etree._Element) else len(i.encode())
-                           for i in answer)
+        budget.left -= size
         if budget.left < 0:
             return resolved.error(ErrorCode.SIZE_EXCEEDS_LIMITS,
                                   f"The answers of this request exceed {budget.limit} bytes; "
