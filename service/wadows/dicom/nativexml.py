@@ -61,7 +61,7 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.valuerep import PersonName, is_valid_ds
+from pydicom.valuerep import PersonName
 
 NAMESPACE = "http://dicom.nema.org/PS3.19/models/NativeDICOM"
 BULK_THRESHOLD = 1024
@@ -168,7 +168,7 @@ def _numbers(text: str, pattern: re.Pattern) -> list[str] | None:
     for v in text.rstrip(" \x00").split("\\"):
         if _BLANK.fullmatch(v):
             out.append("")
-        elif pattern.fullmatch(v) and (pattern is _IS_TEXT or is_valid_ds(v.strip())):
+        elif pattern.fullmatch(v) and (pattern is _IS_TEXT or len(v.strip()) <= 16):  # pydicom's is_valid_ds
             out.append(v.strip())  # pydicom's original_string
         else:
             return None
