@@ -9,7 +9,7 @@ every header read and rendered. Later plain requests answer from the remembered 
 ([information] cache_mib, retrieve/modelcache.py); Anonymize never does. The load average is printed
 with the rows: the ratios of one run are what compares.
 
-    python bench/docinfo.py [--quick] [--repeat N]
+    python bench/docinfo.py [--quick] [--repeat N] [--baseline OTHER-CHECKOUT/.venv/bin/wadows]
 """
 
 from __future__ import annotations
@@ -44,55 +44,71 @@ def answer(conn: http.client.HTTPConnection, body: bytes, parse):
     return parse(r.getheader("Content-Type"), r.read())
 
 
+def checked_first(conn: http.client.HTTPConnection, bodies: dict, keys, metas, n: int) -> float:
+    """The server's first request (timed: every header read and rendered), then each kind checked once."""
+    started = time.perf_counter()
+    got = answer(conn, bodies["plain"], docinfo.parse_response)
+    first = time.perf_counter() - started
+    assert got.status == "Success" and len(got.answers()) == n
+    assert all(len(a.responses) == 3 for a in got.answers())
+    assert got.answers()[0].texts(1) == [metas[0].PatientName.family_name]
+    got_anon = answer(conn, bodies["anon"], docinfo.parse_response)
+    retrieved = answer(conn, bodies["anon_retrieve"], rad69.parse_response)
+    new = [a.document_unique_id for a in got_anon.answers()]
+    assert got_anon.status == "Success" and new == [uid for uid, _ in retrieved.documents()]
+    assert not set(new) & {k[2] for k in keys}
+    assert answer(conn, bodies["retrieve"], rad69.parse_response).status == "Success"
+    return first
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="20 instances")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--baseline", type=Path, help="another checkout's wadows script, timed in the same run "
+                                                   "(each workload on both servers, one after the other)")
     args = ap.parse_args()
     n = 20 if args.quick else 200
     work = Path(tempfile.mkdtemp(prefix="wadows-bench-docinfo-"))
     os.chmod(work, 0o755)
-    proc = None
+    procs = []
     try:
         ct = generate_ct_study(work / "store" / "ct", n_instances=n)
-        proc, port = start_wadows(work / "store", work)
+        conns = {}
+        for name, script in [("this checkout", None)] + ([("baseline", args.baseline)] if args.baseline else []):
+            home = work / name.replace(" ", "-")
+            home.mkdir()
+            proc, port = start_wadows(work / "store", home, wadows=script)
+            procs.append(proc)
+            conns[name] = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         repo = load_config(None).source.repository_unique_id
         metas = [pydicom.dcmread(p, stop_before_pixels=True) for p in ct]
         keys = [(str(m.StudyInstanceUID), str(m.SeriesInstanceUID), str(m.SOPInstanceUID)) for m in metas]
-        plain = docinfo.request_xml([docinfo.Doc(*k, repo) for k in keys], XPATHS)
-        anon = docinfo.request_xml([docinfo.Doc(*k, repo) for k in keys], XPATHS, anonymize="yes")
         ts = str(metas[0].file_meta.TransferSyntaxUID)
-        retrieve = rad69.request_xml([rad69.Doc(*k, repo) for k in keys], [ts])
-        anon_retrieve = rad69.request_xml([rad69.Doc(*k, repo) for k in keys], [ts], anonymize="yes")
+        bodies = {"plain": docinfo.request_xml([docinfo.Doc(*k, repo) for k in keys], XPATHS),
+                  "anon": docinfo.request_xml([docinfo.Doc(*k, repo) for k in keys], XPATHS, anonymize="yes"),
+                  "retrieve": rad69.request_xml([rad69.Doc(*k, repo) for k in keys], [ts]),
+                  "anon_retrieve": rad69.request_xml([rad69.Doc(*k, repo) for k in keys], [ts], anonymize="yes")}
 
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        started = time.perf_counter()
-        got = answer(conn, plain, docinfo.parse_response)
-        first = time.perf_counter() - started
-        assert got.status == "Success" and len(got.answers()) == n
-        assert all(len(a.responses) == 3 for a in got.answers())
-        assert got.answers()[0].texts(1) == [metas[0].PatientName.family_name]
-        got_anon = answer(conn, anon, docinfo.parse_response)
-        retrieved = answer(conn, anon_retrieve, rad69.parse_response)
-        new = [a.document_unique_id for a in got_anon.answers()]
-        assert got_anon.status == "Success" and new == [uid for uid, _ in retrieved.documents()]
-        assert not set(new) & {k[2] for k in keys}
-        assert answer(conn, retrieve, rad69.parse_response).status == "Success"
-
-        rows = [("RetrieveImagingDocumentSetInformation, 3 XPaths, first request", first, n / first)]
-        for name, body in (("RetrieveImagingDocumentSetInformation, 3 XPaths", plain),
-                           ("RetrieveImagingDocumentSetInformation, 3 XPaths, Anonymize", anon),
-                           ("RAD-69 RetrieveImagingDocumentSet (whole objects)", retrieve)):
-            seconds = best_of(args.repeat, lambda b=body: timed(lambda: post(conn, b)))
-            rows.append((name, seconds, n / seconds))
+        rows: dict[str, list] = {name: [] for name in conns}
+        for name, conn in reversed(conns.items()):  # the baseline first: the two first requests in a row
+            first = checked_first(conn, bodies, keys, metas, n)
+            rows[name].append(("RetrieveImagingDocumentSetInformation, 3 XPaths, first request", first, n / first))
+        for label, body in (("RetrieveImagingDocumentSetInformation, 3 XPaths", bodies["plain"]),
+                            ("RetrieveImagingDocumentSetInformation, 3 XPaths, Anonymize", bodies["anon"]),
+                            ("RAD-69 RetrieveImagingDocumentSet (whole objects)", bodies["retrieve"])):
+            for name, conn in reversed(conns.items()):
+                seconds = best_of(args.repeat, lambda b=body, c=conn: timed(lambda: post(c, b)))
+                rows[name].append((label, seconds, n / seconds))
         print(f"\n{n} CT instances in one request (best of {args.repeat}; load average "
-              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs)\n")
-        print("| workload | seconds | documents/s | / RAD-69 |\n|---|---|---|---|")
-        for name, seconds, rate in rows:
-            print(f"| {name} | {seconds:.3f} | {rate:.0f} | {rate / rows[-1][2]:.2f} |")
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs)")
+        for name, table in rows.items():
+            print(f"\n{name}\n\n| workload | seconds | documents/s | / RAD-69 |\n|---|---|---|---|")
+            for label, seconds, rate in table:
+                print(f"| {label} | {seconds:.3f} | {rate:.0f} | {rate / table[-1][2]:.2f} |")
         return 0
     finally:
-        if proc is not None:
+        for proc in procs:
             proc.terminate()
             proc.wait(30)
         shutil.rmtree(work, ignore_errors=True)
