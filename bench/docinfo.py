@@ -44,6 +44,10 @@ def answer(conn: http.client.HTTPConnection, body: bytes, parse):
     return parse(r.getheader("Content-Type"), r.read())
 
 
+def _connect(port: int) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+
 def checked_first(conn: http.client.HTTPConnection, bodies: dict, keys, metas, n: int) -> float:
     """The server's first request (timed: every header read and rendered), then each kind checked once."""
     started = time.perf_counter()
@@ -80,7 +84,7 @@ def main() -> int:
             home.mkdir()
             proc, port = start_wadows(work / "store", home, wadows=script)
             procs.append(proc)
-            conns[name] = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            conns[name] = port  # a connection per workload: an idle one is closed by the server
         repo = load_config(None).source.repository_unique_id
         metas = [pydicom.dcmread(p, stop_before_pixels=True) for p in ct]
         keys = [(str(m.StudyInstanceUID), str(m.SeriesInstanceUID), str(m.SOPInstanceUID)) for m in metas]
@@ -91,14 +95,16 @@ def main() -> int:
                   "anon_retrieve": rad69.request_xml([rad69.Doc(*k, repo) for k in keys], [ts], anonymize="yes")}
 
         rows: dict[str, list] = {name: [] for name in conns}
-        for name, conn in reversed(conns.items()):  # the baseline first: the two first requests in a row
-            first = checked_first(conn, bodies, keys, metas, n)
+        for name, port in reversed(conns.items()):  # the baseline first: the two first requests in a row
+            first = checked_first(_connect(port), bodies, keys, metas, n)
             rows[name].append(("RetrieveImagingDocumentSetInformation, 3 XPaths, first request", first, n / first))
         for label, body in (("RetrieveImagingDocumentSetInformation, 3 XPaths", bodies["plain"]),
                             ("RetrieveImagingDocumentSetInformation, 3 XPaths, Anonymize", bodies["anon"]),
                             ("RAD-69 RetrieveImagingDocumentSet (whole objects)", bodies["retrieve"])):
-            for name, conn in reversed(conns.items()):
+            for name, port in reversed(conns.items()):
+                conn = _connect(port)
                 seconds = best_of(args.repeat, lambda b=body, c=conn: timed(lambda: post(c, b)))
+                conn.close()
                 rows[name].append((label, seconds, n / seconds))
         print(f"\n{n} CT instances in one request (best of {args.repeat}; load average "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs)")
