@@ -42,6 +42,11 @@ Choices the standard leaves to the writer (each is what a reader of the answer w
 - File Meta Information (group 0002) is not part of the data set (PS3.10 §7.1) and is left out
   unless ``include_file_meta`` is set.
 - Library warnings are silenced while rendering: pydicom's quote element values (PHI).
+
+How it is written (speed only, the XML is the same): elements pydicom has not converted are decoded
+from their bytes for the common VRs, defined-length Sequences included (read item by item here when
+everything in them is that simple), the rest through pydicom's conversion; and the whole document is
+written as XML text, parsed once by libxml2, rather than built node by node from Python.
 """
 
 from __future__ import annotations
