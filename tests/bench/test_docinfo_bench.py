@@ -20,3 +20,14 @@ def test_quick_run_prints_every_row():
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [line for line in out.stdout.splitlines() if line.startswith("| ") and "workload" not in line]
     assert len(rows) == 4 and all(float(r.strip("|").split("|")[2]) > 0 for r in rows)
+
+
+@pytest.mark.slow
+def test_a_baseline_is_timed_in_the_same_run():
+    """--baseline: another server (here this checkout's own script again) answers every workload too."""
+    out = subprocess.run([sys.executable, str(REPO / "bench" / "docinfo.py"), "--quick", "--repeat", "1",
+                          "--baseline", str(Path(sys.executable).parent / "wadows")],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| ") and "workload" not in line]
+    assert len(rows) == 8 and "\nbaseline\n" in out.stdout

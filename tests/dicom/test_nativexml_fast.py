@@ -76,17 +76,23 @@ def _encoded(elements: list[tuple[int, str, bytes]], syntax) -> bytes:
     ds.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4"
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
-    order = ">" if syntax == ExplicitVRBigEndian else "<"
     for tag, vr, value in sorted(elements):
-        head = struct.pack(order + "HH", tag >> 16, tag & 0xFFFF)
-        if syntax == ImplicitVRLittleEndian:
-            head += struct.pack("<L", len(value))
-        elif vr in _LONG:
-            head += vr.encode() + b"\0\0" + struct.pack(order + "L", len(value))
-        else:
-            head += vr.encode() + struct.pack(order + "H", len(value))
-        buffer.write(head + value)
+        buffer.write(_element(tag, vr, value, syntax))
     return buffer.getvalue()
+
+
+def _element(tag: int, vr: str, value: bytes, syntax, length: int | None = None) -> bytes:
+    """One element's bytes; ``length`` when it is not the value's (0xFFFFFFFF: undefined)."""
+    order = ">" if syntax == ExplicitVRBigEndian else "<"
+    length = len(value) if length is None else length
+    head = struct.pack(order + "HH", tag >> 16, tag & 0xFFFF)
+    if syntax == ImplicitVRLittleEndian or tag >> 16 == 0xFFFE:  # items carry no VR (PS3.5 §7.5)
+        head += struct.pack(order + "L", length)
+    elif vr in _LONG:
+        head += vr.encode() + b"\0\0" + struct.pack(order + "L", length)
+    else:
+        head += vr.encode() + struct.pack(order + "H", length)
+    return head + value
 
 
 EDGES = [
@@ -110,3 +116,48 @@ def test_edges_of_the_fast_path_give_the_same_xml(syntax):
         data = _encoded(chosen, syntax)
         reference, fast = _both(lambda d=data: _read(io.BytesIO(d)))
         assert reference == fast, chosen
+
+
+def _items(syntax, *bodies: bytes, undefined: bool = False) -> bytes:
+    """A Sequence value of these item data sets (PS3.5 §7.5), items of defined or undefined length."""
+    if not undefined:
+        return b"".join(_element(0xFFFEE000, "", b, syntax) for b in bodies)
+    return b"".join(_element(0xFFFEE000, "", b, syntax, 0xFFFFFFFF) + _element(0xFFFEE00D, "", b"", syntax)
+                    for b in bodies)
+
+
+def _body(syntax, *elements: tuple[int, str, bytes]) -> bytes:
+    return b"".join(_element(tag, vr, value, syntax) for tag, vr, value in elements)
+
+
+def _sequences(syntax) -> list[bytes]:
+    """Sequence values the bytes-level reading takes, and ones it must leave to pydicom."""
+    e = lambda *elements: _body(syntax, *elements)  # noqa: E731
+    code = e((0x00080100, "SH", b"T-D0050 "), (0x00080102, "SH", b"SRT "), (0x00080104, "LO", b"Tissue "))
+    nested = _items(syntax, code, code)
+    open_nested = _element(0x00082228, "SQ", _items(syntax, code, undefined=True), syntax, 0xFFFFFFFF) + \
+        _element(0xFFFEE0DD, "", b"", syntax)
+    private = e((0x00090010, "LO", b" ACME 1.0 \x00"), (0x00091001, "DS", b"1.5 "), (0x00111001, "US", b"\x01\x00"))
+    return [
+        _items(syntax, code, e((0x00080000, "UL", b"\0\0\0\0"), (0x00081150, "UI", b"1.2.3\0"),
+                               (0x00100010, "PN", b"Doe^John=^\\X^Y ")), b""),
+        _items(syntax, e((0x00082218, "SQ", nested), (0x00200032, "DS", b"-1\\2.5\\3 "))),
+        _items(syntax, code + open_nested, undefined=True),
+        _items(syntax, code + open_nested),
+        _items(syntax, private, e((0x00080005, "CS", b"ISO_IR 100"), (0x00081010, "SH", b"AB "))),
+        _items(syntax, e((0x00100010, "PN", b"M\xfcller^Hans"), (0x00080060, "CS", b"CT"))),  # pydicom's
+        _items(syntax, code)[:-3],                                        # truncated
+        _items(syntax, code) + _element(0x00080060, "CS", b"CT", syntax),  # not an item
+        _items(syntax, code + code),                                       # a duplicated element
+        _element(0xFFFEE000, "", code, syntax, 0xFFFFFFFF),               # no Item Delimitation
+        _items(syntax, code, e((0x00082218, "SQ", _items(syntax, code)[:-1]))),
+    ]
+
+
+@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian])
+def test_sequences_read_from_their_bytes_give_the_same_xml(syntax):
+    for value in _sequences(syntax):
+        data = _encoded([(0x00081115, "SQ", value), (0x00080060, "CS", b"MR")], syntax)
+        for read in (lambda d=data: _read(io.BytesIO(d)), lambda d=data: _read(io.BytesIO(d), stop_before_pixels=True)):
+            reference, fast = _both(read)
+            assert reference == fast, value

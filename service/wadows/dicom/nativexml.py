@@ -42,6 +42,11 @@ Choices the standard leaves to the writer (each is what a reader of the answer w
 - File Meta Information (group 0002) is not part of the data set (PS3.10 §7.1) and is left out
   unless ``include_file_meta`` is set.
 - Library warnings are silenced while rendering: pydicom's quote element values (PHI).
+
+How it is written (speed only, the XML is the same): elements pydicom has not converted are decoded
+from their bytes for the common VRs, defined-length Sequences included (read item by item here when
+everything in them is that simple), the rest through pydicom's conversion; and the whole document is
+written as XML text, parsed once by libxml2, rather than built node by node from Python.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from __future__ import annotations
 import base64
 import re
 import struct
+import threading
 import warnings
 from collections.abc import Callable
 from functools import lru_cache
@@ -60,23 +66,15 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.valuerep import PersonName, is_valid_ds
+from pydicom.valuerep import PersonName
 
 NAMESPACE = "http://dicom.nema.org/PS3.19/models/NativeDICOM"
 BULK_THRESHOLD = 1024
 BULK_URI_PREFIX = "bulkdata/"
 
-_NS = "{%s}" % NAMESPACE
-ROOT = _NS + "NativeDicomModel"
-_ATTRIBUTE = _NS + "DicomAttribute"
-_VALUE = _NS + "Value"
-_ITEM = _NS + "Item"
-_PERSON_NAME = _NS + "PersonName"
-_BULK = _NS + "BulkData"
-_INLINE = _NS + "InlineBinary"
-_PN_GROUPS = (_NS + "Alphabetic", _NS + "Ideographic", _NS + "Phonetic")
-_PN_COMPONENTS = tuple(_NS + n for n in ("FamilyName", "GivenName", "MiddleName", "NamePrefix",
-                                         "NameSuffix"))
+ROOT = "{%s}NativeDicomModel" % NAMESPACE
+_PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
+_PN_COMPONENTS = ("FamilyName", "GivenName", "MiddleName", "NamePrefix", "NameSuffix")
 
 BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 _UNSPLIT = frozenset({"LT", "ST", "UT", "UR"})  # one value, its spaces kept
@@ -175,7 +173,7 @@ def _numbers(text: str, pattern: re.Pattern) -> list[str] | None:
     for v in text.rstrip(" \x00").split("\\"):
         if _BLANK.fullmatch(v):
             out.append("")
-        elif pattern.fullmatch(v) and (pattern is _IS_TEXT or is_valid_ds(v.strip())):
+        elif pattern.fullmatch(v) and (pattern is _IS_TEXT or len(v.strip()) <= 16):  # pydicom's is_valid_ds
             out.append(v.strip())  # pydicom's original_string
         else:
             return None
@@ -222,6 +220,184 @@ _FAST_VRS = frozenset({*_STRUCT, "AT", "SH", "LO", "UC", "AS", "CS", "UI", "AE",
                        "IS", "DS", *_DATE_VRS})
 
 
+# The tree is written as XML text and parsed once (libxml2 builds ~550 nodes in a fraction of the
+# time lxml's SubElement takes from Python); text and attribute values are escaped for that parse.
+_TEXT_SPECIAL = re.compile("[&<>\r]")
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTR_SPECIAL = re.compile('[&<>"\t\n\r]')
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;",
+                               "\n": "&#10;", "\r": "&#13;"})
+_NUMERIC_VRS = frozenset({*_STRUCT, "AT", "IS", "DS"})  # texts of digits, signs and dots only
+
+
+def _text(text: str) -> str:
+    """XML-clean text (``_xml_text``) as element content: markup and CR escaped (a bare CR would
+    read back as LF, XML 1.0 §2.11)."""
+    return text.translate(_TEXT_ESCAPES) if _TEXT_SPECIAL.search(text) else text
+
+
+def _attr(text: str) -> str:
+    """Any text as a quoted attribute's value: its tab, CR and LF escaped too (XML 1.0 §3.3.3 would
+    read them as spaces)."""
+    text = _xml_text(text)
+    return text.translate(_ATTR_ESCAPES) if _ATTR_SPECIAL.search(text) else text
+
+
+@lru_cache(maxsize=8192)
+def _start(tag: int, vr: str) -> str:
+    """A DicomAttribute start tag, less its closing ``>``, for an element with no private creator."""
+    keyword = _keyword(tag)
+    return (f'<DicomAttribute tag="{tag:08X}" vr="{_attr(vr)}"'
+            + (f' keyword="{keyword}"' if keyword else ""))
+
+
+def _values(out: list[str], texts: list[str]) -> None:
+    for number, text in enumerate(texts, start=1):
+        out.append(f'<Value number="{number}">{text}</Value>' if text else f'<Value number="{number}"/>')
+
+
+_PARSERS = threading.local()
+
+
+def _parse(text: str) -> etree._Element:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:  # an lxml parser is not to be shared between threads
+        parser = _PARSERS.parser = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+    return etree.fromstring(text.encode("utf-8"), parser)
+
+
+# Sequences read from the bytes. A defined-length Sequence pydicom has not parsed yet (it defers
+# them) is read here, item by item (PS3.5 §7.5), when every element in it takes the fast path;
+# anything else in it (a value the fast path leaves to pydicom, an encoding detail pydicom would
+# correct or warn about) sends the whole Sequence through pydicom's reading, as before.
+_LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+_KNOWN_VRS = frozenset({*_LONG_LENGTH_VRS, "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO",
+                        "LT", "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"})
+_ITEM, _ITEM_END, _SEQUENCE_END, _UNDEFINED = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD, 0xFFFFFFFF
+
+_RawValue = tuple[str | None, bytes | list]  # VR (None: Implicit VR), value bytes or the items read
+_Item = dict[int, _RawValue]
+
+
+class _NotFast(Exception):
+    """A Sequence the bytes-level reading leaves to pydicom."""
+
+
+class _SequenceReader:
+    """The items of a Sequence value, each a dict of its elements' VRs and value bytes."""
+
+    def __init__(self, data: bytes, implicit: bool, little_endian: bool) -> None:
+        order = "<" if little_endian else ">"
+        self.data = data
+        self.implicit = implicit
+        self.tag_length = struct.Struct(order + "HHL")   # Implicit VR element or item header
+        self.explicit = struct.Struct(order + "HH2sH")  # Explicit VR element header, short form
+        self.long = struct.Struct(order + "L")
+
+    def items(self, at: int, end: int | None) -> tuple[list[_Item], int]:
+        """From ``at`` to ``end``, or to the Sequence Delimitation Item when ``end`` is None."""
+        data, items = self.data, []
+        while end is None or at < end:
+            if at + 8 > len(data):
+                raise _NotFast
+            group, element, length = self.tag_length.unpack_from(data, at)
+            at += 8
+            tag = group << 16 | element
+            if tag == _SEQUENCE_END and end is None and length == 0:
+                return items, at
+            if tag != _ITEM:
+                raise _NotFast
+            if length == _UNDEFINED:
+                item, at = self.item(at, None)
+            else:
+                item, at = self.item(at, at + length)
+            items.append(item)
+        if at != end:
+            raise _NotFast
+        return items, at
+
+    def item(self, at: int, end: int | None) -> tuple[_Item, int]:
+        """An Item's data set, to ``end`` or to its Item Delimitation Item."""
+        data, elements = self.data, {}
+        limit = len(data) if end is None else end
+        if limit > len(data):
+            raise _NotFast
+        while end is None or at < end:
+            if at + 8 > limit:
+                raise _NotFast
+            vr: str | None = None
+            if self.implicit:
+                group, element, length = self.tag_length.unpack_from(data, at)
+                at += 8
+            else:
+                group, element, code, length = self.explicit.unpack_from(data, at)
+                if group == 0xFFFE:  # item delimiters carry no VR: a 4-byte length
+                    group, element, length = self.tag_length.unpack_from(data, at)
+                    at += 8
+                else:
+                    vr = code.decode("latin-1")
+                    if vr not in _KNOWN_VRS:
+                        raise _NotFast
+                    if vr in _LONG_LENGTH_VRS:
+                        if at + 12 > limit:
+                            raise _NotFast
+                        (length,) = self.long.unpack_from(data, at + 8)
+                        at += 12
+                    else:
+                        at += 8
+            tag = group << 16 | element
+            if group == 0xFFFE:
+                if tag == _ITEM_END and end is None and length == 0:
+                    return elements, at
+                raise _NotFast
+            if tag in elements:
+                raise _NotFast  # pydicom keeps one of them: its choice
+            if length == _UNDEFINED:
+                if (vr or _dictionary_vr(tag)) != "SQ":
+                    raise _NotFast
+                items, at = self.items(at, None)
+                elements[tag] = ("SQ", items)
+                continue
+            if at + length > limit:
+                raise _NotFast
+            elements[tag] = (vr, data[at:at + length])
+            at += length
+        if at != end:
+            raise _NotFast
+        return elements, at
+
+
+@lru_cache(maxsize=8192)
+def _dictionary_vr(tag: int) -> str | None:
+    """The dictionary's VR of a public element read with Implicit VR (None: private or unknown)."""
+    if tag >> 16 & 1:
+        return None
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return None
+
+
+def _light_creator(item: _Item, tag: int, creators: dict) -> str | None:
+    """``private_creator`` for an Item read from the bytes: its creator's text as pydicom gives it
+    (LO: trailing padding and NULs dropped), or _NotFast when only pydicom could tell."""
+    group, element = tag >> 16, tag & 0xFFFF
+    if group & 1 == 0 or element < 0x1000:
+        return None
+    creator_tag = (group << 16) | (element >> 8)
+    if creator_tag not in creators:
+        found = item.get(creator_tag)
+        if found is None:
+            creators[creator_tag] = None
+        else:
+            vr, value = found
+            if vr not in (None, "LO") or not isinstance(value, bytes) or not value.isascii() \
+                    or b"\x1b" in value or b"\\" in value:
+                raise _NotFast
+            creators[creator_tag] = _xml_text(value.decode("ascii").strip(" \0"))
+    return creators[creator_tag]
+
+
 class _Writer:
     def __init__(self, bulk_threshold: int, bulk_uri: Callable[[TagPath], str],
                  big_endian: bool, decode_raw: bool = True) -> None:
@@ -230,18 +406,23 @@ class _Writer:
         self.bulk_uri = bulk_uri
         self.big_endian = big_endian
 
-    def dataset(self, parent: etree._Element, ds: Dataset, path: TagPath) -> None:
+    def dataset(self, out: list[str], ds: Dataset, path: TagPath) -> None:
         creators: dict[int, str | None] = {}
         for tag in sorted(ds.keys()):
-            self.attribute(parent, ds, int(tag), path, creators)
+            self.attribute(out, ds, int(tag), path, creators)
 
-    def attribute(self, parent, ds: Dataset, tag: int, path: TagPath, creators: dict) -> None:
+    def attribute(self, out: list[str], ds: Dataset, tag: int, path: TagPath, creators: dict) -> None:
         if tag & 0xFFFF == 0:
             return  # Group Length: an artefact of one encoding (module docstring)
         raw = ds.get_item(tag, keep_deferred=True)
         here = path + (tag,)
-        if self.decode_raw and type(raw) is RawDataElement and raw.value is not None and self.fast(parent, ds, raw, tag, here, creators):
-            return
+        if self.decode_raw and type(raw) is RawDataElement and raw.value is not None:
+            vr = raw.VR
+            if tag == 0x7FE00010 and raw.length == _UNDEFINED and vr in BINARY_VRS and vr != "UN":
+                vr = "OB"  # encapsulated Pixel Data (PS3.5 §A.4)
+            if self.fast(out, vr, raw.value, tag, here, self.private_creator(ds, tag, creators),
+                         raw.is_implicit_VR, raw.is_little_endian):
+                return
         deferred = isinstance(raw, RawDataElement) and raw.value is None and raw.length != 0
         elem = None
         if not deferred:
@@ -252,55 +433,97 @@ class _Writer:
         vr = _resolve_vr(elem if elem is not None else raw, tag)
         if tag == 0x7FE00010 and _undefined_length(raw):
             vr = "OB"  # encapsulated Pixel Data is OB whatever the file says (PS3.5 §A.4)
-        node = self.node(parent, ds, tag, vr, creators)
+        start = self.start(tag, vr, self.private_creator(ds, tag, creators))
+        children: list[str] = []
         if deferred:
-            etree.SubElement(node, _BULK, uri=self.bulk_uri(here))
-            return
-        if elem is None:
+            children.append(f'<BulkData uri="{_attr(self.bulk_uri(here))}"/>')
+        elif elem is None:
             value = raw.value if isinstance(raw, (RawDataElement, DataElement)) else None
             if value:
-                self.binary(node, bytes(value), vr, here, is_bulk_tag(tag))
-            return
-        self.value(node, elem, vr, tag, here)
+                self.binary(children, bytes(value), vr, here, is_bulk_tag(tag))
+        else:
+            self.value(children, elem, vr, tag, here)
+        self.close(out, start, children)
 
-    def node(self, parent, ds: Dataset, tag: int, vr: str, creators: dict) -> etree._Element:
-        creator = self.private_creator(ds, tag, creators)
+    @staticmethod
+    def start(tag: int, vr: str, creator: str | None) -> str:
+        if creator is None:
+            return _start(tag, vr)
         # PS3.19 §A.1.5: a private Data Element's tag is written with its block byte as 00, the
         # block being named by privateCreator instead (the block number is an encoding detail).
-        written = tag & 0xFFFF00FF if creator is not None else tag
-        attrib = {"tag": f"{written:08X}", "vr": vr}
-        keyword = _keyword(tag)
-        if keyword:
-            attrib["keyword"] = keyword
-        if creator is not None:
-            attrib["privateCreator"] = creator
-        return etree.SubElement(parent, _ATTRIBUTE, attrib)
+        # (A private element has no keyword: _keyword.)
+        return f'<DicomAttribute tag="{tag & 0xFFFF00FF:08X}" vr="{_attr(vr)}" privateCreator="{_attr(creator)}"'
 
-    def fast(self, parent, ds: Dataset, raw: RawDataElement, tag: int, path: TagPath, creators: dict) -> bool:
-        """Write ``raw`` without pydicom's conversion when its VR allows (``_fast_texts``)."""
-        vr = raw.VR
-        if vr is None and tag >> 16 & 1 == 0:
-            try:
-                vr = dictionary_VR(tag)  # Implicit VR: the dictionary's, when it is one VR
-            except KeyError:
+    @staticmethod
+    def close(out: list[str], start: str, children: list[str]) -> None:
+        if children:
+            out.append(start + ">")
+            out.extend(children)
+            out.append("</DicomAttribute>")
+        else:
+            out.append(start + "/>")
+
+    def fast(self, out: list[str], vr: str | None, data: bytes | list, tag: int, path: TagPath,
+             creator: str | None, implicit: bool, little_endian: bool) -> bool:
+        """Write a raw value without pydicom's conversion when its VR allows (``_fast_texts``)."""
+        if vr is None:
+            vr = _dictionary_vr(tag)  # Implicit VR: the dictionary's, when it is one VR
+            if vr is None:
                 return False
         if vr in BINARY_VRS and vr != "UN":
-            if tag == 0x7FE00010 and raw.length == 0xFFFFFFFF:
-                vr = "OB"  # encapsulated Pixel Data (PS3.5 §A.4)
-            node = self.node(parent, ds, tag, vr, creators)
-            if raw.value:
-                self.binary(node, bytes(raw.value), vr, path, is_bulk_tag(tag))
+            children: list[str] = []
+            if data:
+                self.binary(children, bytes(data), vr, path, is_bulk_tag(tag))
+            self.close(out, self.start(tag, vr, creator), children)
+            return True
+        if vr == "SQ":
+            return self.sequence(out, data, tag, path, creator, implicit, little_endian)
+        if isinstance(data, list):
+            return False
+        if vr == "PN":
+            names = _fast_names(data)
+            if names is None:
+                return False
+            children = []
+            self.person_names(children, names)
+            self.close(out, self.start(tag, vr, creator), children)
             return True
         if vr not in _FAST_VRS:
             return False
-        texts = _fast_texts(vr, raw.value, self.big_endian)
+        texts = _fast_texts(vr, data, not little_endian)
         if texts is None:
             return False
-        node = self.node(parent, ds, tag, vr, creators)
-        if len(texts) == 1 and texts[0] == "":
+        start = self.start(tag, vr, creator)
+        if not texts or (len(texts) == 1 and texts[0] == ""):
+            out.append(start + "/>")
             return True
-        for number, text in enumerate(texts, start=1):
-            etree.SubElement(node, _VALUE, number=str(number)).text = text
+        out.append(start + ">")
+        _values(out, texts if vr in _NUMERIC_VRS else [_text(t) for t in texts])
+        out.append("</DicomAttribute>")
+        return True
+
+    def sequence(self, out: list[str], data: bytes | list, tag: int, path: TagPath, creator: str | None,
+                 implicit: bool, little_endian: bool) -> bool:
+        """A Sequence from its bytes (or its items already read), or False to leave it to pydicom."""
+        children: list[str] = []
+        try:
+            items = data if isinstance(data, list) else _SequenceReader(
+                data, implicit, little_endian).items(0, len(data))[0]
+            for number, item in enumerate(items, start=1):
+                children.append(f'<Item number="{number}">')
+                here = path + (number,)
+                creators: dict[int, str | None] = {}
+                for inner in sorted(item):
+                    if inner & 0xFFFF == 0:
+                        continue  # Group Length (module docstring)
+                    inner_vr, value = item[inner]
+                    if not self.fast(children, inner_vr, value, inner, here + (inner,),
+                                     _light_creator(item, inner, creators), implicit, little_endian):
+                        raise _NotFast
+                children.append("</Item>")
+        except _NotFast:
+            return False
+        self.close(out, self.start(tag, "SQ", creator), children)
         return True
 
     def private_creator(self, ds: Dataset, tag: int, creators: dict) -> str | None:
@@ -325,32 +548,33 @@ class _Writer:
             creators[creator_tag] = name
         return creators[creator_tag]
 
-    def value(self, node, elem: DataElement, vr: str, tag: int, path: TagPath) -> None:
+    def value(self, out: list[str], elem: DataElement, vr: str, tag: int, path: TagPath) -> None:
         value = elem.value
         if vr == "SQ":
             for number, item in enumerate(value or (), start=1):
-                item_node = etree.SubElement(node, _ITEM, number=str(number))
-                self.dataset(item_node, item, path + (number,))
+                out.append(f'<Item number="{number}">')
+                self.dataset(out, item, path + (number,))
+                out.append("</Item>")
             return
         if value is None:
             return
         if isinstance(value, (bytes, bytearray, memoryview)):
             # Binary VRs, and a value of another VR that pydicom left undecoded.
             if len(value):
-                self.binary(node, bytes(value), vr, path, is_bulk_tag(tag))
+                self.binary(out, bytes(value), vr, path, is_bulk_tag(tag))
             return
         values = list(value) if isinstance(value, (MultiValue, list, tuple)) else [value]
         if vr == "PN":
-            self.person_names(node, values)
+            self.person_names(out, values)
             return
         if len(values) == 1 and (values[0] is None or values[0] == ""):
             return
         strip = vr not in _UNSPLIT
-        for number, item in enumerate(values, start=1):
+        texts = []
+        for item in values:
             text = self.text(item, vr)
-            if strip:
-                text = text.rstrip(" ")  # trailing spaces are padding (PS3.5 §6.2), per value
-            etree.SubElement(node, _VALUE, number=str(number)).text = text
+            texts.append(_text(text.rstrip(" ") if strip else text))  # trailing spaces: padding (PS3.5 §6.2)
+        _values(out, texts)
 
     def text(self, item, vr: str) -> str:
         if item is None:
@@ -365,29 +589,42 @@ class _Writer:
             item = item.decode("latin-1")
         return _xml_text(str(item))
 
-    def person_names(self, node, values: list) -> None:
+    def person_names(self, out: list[str], values: list) -> None:
         """PS3.19 §A.1.5 PersonName: one per value, its component groups (PS3.5 §6.2.1.1) as
         Alphabetic/Ideographic/Phonetic; a group, or a name, of empty components is absent."""
         names = [_name_groups(pn) for pn in values]
         if len(names) == 1 and not names[0]:
             return
         for number, groups in enumerate(names, start=1):
-            pn_node = etree.SubElement(node, _PERSON_NAME, number=str(number))
+            if not groups:
+                out.append(f'<PersonName number="{number}"/>')
+                continue
+            out.append(f'<PersonName number="{number}">')
             for group_tag, components in groups:
-                group_node = etree.SubElement(pn_node, group_tag)
+                out.append(f"<{group_tag}>")
                 for component_tag, component in zip(_PN_COMPONENTS, components):
                     if component:
-                        etree.SubElement(group_node, component_tag).text = _xml_text(component)
+                        out.append(f"<{component_tag}>{_text(_xml_text(component))}</{component_tag}>")
+                out.append(f"</{group_tag}>")
+            out.append("</PersonName>")
 
-    def binary(self, node, data: bytes, vr: str, path: TagPath, bulk_tag: bool) -> None:
+    def binary(self, out: list[str], data: bytes, vr: str, path: TagPath, bulk_tag: bool) -> None:
         if bulk_tag or len(data) > self.bulk_threshold:
-            etree.SubElement(node, _BULK, uri=self.bulk_uri(path))
+            out.append(f'<BulkData uri="{_attr(self.bulk_uri(path))}"/>')
         else:
             width = _WORD.get(vr, 1)
             if self.big_endian and width > 1 and len(data) % width == 0:
                 # InlineBinary is always Little Endian octets (module docstring)
                 data = np.frombuffer(data, f">u{width}").astype(f"<u{width}").tobytes()
-            etree.SubElement(node, _INLINE).text = base64.b64encode(data).decode("ascii")
+            out.append(f"<InlineBinary>{base64.b64encode(data).decode('ascii')}</InlineBinary>")
+
+
+def _fast_names(data: bytes) -> list[str] | None:
+    """PN values as pydicom splits them (trailing padding dropped, then one per backslash), for
+    ASCII text; None leaves the value to pydicom's conversion."""
+    if not data.isascii() or b"\x1b" in data:
+        return None
+    return data.rstrip(b"\x00 ").decode("ascii").split("\\")
 
 
 def to_native_xml(ds: Dataset, *, include_file_meta: bool = False,
@@ -399,14 +636,15 @@ def to_native_xml(ds: Dataset, *, include_file_meta: bool = False,
     every element through pydicom's conversion: the same XML, slower (the fast path's reference)."""
     encoding = getattr(ds, "original_encoding", (None, True))
     writer = _Writer(bulk_threshold, bulk_uri, big_endian=encoding[1] is False, decode_raw=decode_raw)
-    root = etree.Element(ROOT, nsmap={None: NAMESPACE})
+    out = [f'<NativeDicomModel xmlns="{NAMESPACE}">']
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         meta = getattr(ds, "file_meta", None)
         if include_file_meta and meta is not None:
-            writer.dataset(root, meta, ())
-        writer.dataset(root, ds, ())
-    return root
+            writer.dataset(out, meta, ())
+        writer.dataset(out, ds, ())
+    out.append("</NativeDicomModel>")
+    return _parse("".join(out))
 
 
 def to_native_xml_bytes(ds: Dataset, **options) -> bytes:

@@ -34,13 +34,16 @@ own attributes are the frame's Item of the Per-frame Functional Groups Sequence.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
+from collections.abc import Collection
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from lxml import etree
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
 from ..deid import DeidentificationRefused
@@ -49,12 +52,13 @@ from ..dicom.nativexml import NAMESPACE, default_bulk_uri, to_native_xml
 from ..dicom.tags import PIXEL_TAGS
 from ..security.policy import TRUSTED, Caller
 from ..audit.messages import TransferredInstance
+from ..store.header import header_from_file
 from .errors import ErrorCode
 from .modelcache import CachedModel
 from .model import DocumentRequest, RegistryError, response_status
 from .rad69 import ImagingDocumentSource, _provenance
 from .resolve import ResolvedDocument, Unresolved
-from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile_all, evaluate
+from .xpath import CompiledXPath, ResultItem, XPathLimits, XPathRefused, compile_all, evaluate_sized
 
 if TYPE_CHECKING:
     from ..deid import Deidentifier
@@ -202,12 +206,11 @@ def _document(source: ImagingDocumentSource, item: InformationDocument, request:
     answers = []
     for position, expression in enumerate(compiled, start=1):
         try:
-            answer = evaluate(model.root, expression, limits, nodes=model.nodes)
+            answer, size = evaluate_sized(model.root, expression, limits, nodes=model.nodes)
         except XPathRefused as refused_xpath:
             refused_xpath.position = position
             return _refusal(refused_xpath, item.document)
-        budget.left -= sum(len(etree.tostring(i)) if isinstance(i, etree._Element) else len(i.encode())
-                           for i in answer)
+        budget.left -= size
         if budget.left < 0:
             return resolved.error(ErrorCode.SIZE_EXCEEDS_LIMITS,
                                   f"The answers of this request exceed {budget.limit} bytes; "
@@ -240,7 +243,23 @@ def native_model(resolved: ResolvedDocument) -> etree._Element:
     if resolved.deidentifier is not None:
         header = _deidentified(header, resolved.deidentifier, markers,
                                resolved.new_uids.plan if resolved.new_uids is not None else None)
-    root = to_native_xml(header)
+    return _marked(to_native_xml(header), markers)
+
+
+def native_model_from_part10(data: bytes, markers: dict[int, DataElement]) -> etree._Element:
+    """The Native DICOM Model of a header given as Part-10 bytes up to its pixel data, such as a
+    de-identifier's rewritten header (deid/stream.py rewrite_header), which leaves the pixel data
+    element out: ``markers`` are the stored header's pixel data markers (store/header.py), put
+    back and written as bulk references as native_model() writes them. Read again, every element
+    is as the bytes have it, so the fast writer (dicom/nativexml.py) decodes each from its bytes."""
+    header = header_from_file(io.BytesIO(data))
+    for tag, element in markers.items():
+        header[tag] = element
+    return _marked(to_native_xml(header), markers)
+
+
+def _marked(root: etree._Element, markers: Collection[int]) -> etree._Element:
+    """Each pixel data marker present in the object but not read, as a bulk reference."""
     for node in root.iterchildren(_ATTRIBUTE):
         tag = int(node.get("tag"), 16)
         if tag in markers and len(node) == 0:  # present in the object, not read: a bulk reference

@@ -269,6 +269,13 @@ def evaluate(native_root: etree._Element, expression: str | CompiledXPath,
              limits: XPathLimits = XPathLimits(), nodes: int | None = None) -> list[ResultItem]:
     """The answer of one expression on one document (module docstring for each result kind).
     ``nodes`` is the document's node count when the caller already knows it (a remembered model)."""
+    return evaluate_sized(native_root, expression, limits, nodes)[0]
+
+
+def evaluate_sized(native_root: etree._Element, expression: str | CompiledXPath,
+                   limits: XPathLimits = XPathLimits(), nodes: int | None = None) -> tuple[list[ResultItem], int]:
+    """``evaluate``'s answer and its serialised size in bytes (what ``max_bytes`` bounds), measured
+    once here so that a caller bounding a whole response need not serialise the answer again."""
     compiled = expression if isinstance(expression, CompiledXPath) else compile_xpath(expression, limits)
     if native_root.getparent() is not None:
         raise ValueError("evaluate() needs the NativeDicomModel root of its own document")
@@ -280,10 +287,9 @@ def evaluate(native_root: etree._Element, expression: str | CompiledXPath,
         result = compiled._xpath(native_root)
     except etree.XPathError:
         raise _refuse("the expression cannot be evaluated on this document") from None
-    if isinstance(result, bool):
-        return ["true" if result else "false"]
-    if isinstance(result, float):
-        return [_number_text(result)]
+    if isinstance(result, (bool, float)):  # a few characters: not bounded
+        text = ("true" if result else "false") if isinstance(result, bool) else _number_text(result)
+        return [text], len(text)
     if isinstance(result, str):
         return _bounded([result], limits)
     if not isinstance(result, list):
@@ -309,14 +315,15 @@ def evaluate(native_root: etree._Element, expression: str | CompiledXPath,
         if size > limits.max_bytes:
             raise _too_big(limits)
         items.append(copy.deepcopy(item) if isinstance(item, etree._Element) else item)
-    return items
+    return items, size
 
 
 def _too_big(limits: XPathLimits) -> XPathRefused:
     return _refuse(f"the answer is larger than {limits.max_bytes} bytes", ErrorCode.SIZE_EXCEEDS_LIMITS)
 
 
-def _bounded(items: list[str], limits: XPathLimits) -> list[ResultItem]:
-    if sum(len(item.encode()) for item in items) > limits.max_bytes:
+def _bounded(items: list[str], limits: XPathLimits) -> tuple[list[ResultItem], int]:
+    size = sum(len(item.encode()) for item in items)
+    if size > limits.max_bytes:
         raise _too_big(limits)
-    return list(items)
+    return list(items), size
