@@ -47,9 +47,19 @@ interop-deps:
 	  echo "npm ci failed: node-soap tests will skip (fail when CI=true)"; \
 	else echo "npm not found: skipping node-soap (tests/interop will say so)"; fi
 
+# The main suite runs in TEST_WORKERS pytest processes (pytest-xdist); --dist loadscope keeps each test
+# module in one process, so a module's fixtures (toolkit builds, Orthanc, large stores) are made once.
+# Each process captures its own tests' output, as a single one does. With CI=true the other versions'
+# fast suites run at the same time, niced: much of the main suite waits on servers, clients and timers.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) sysdeps interop-deps
-	$(PY) -m pytest
-	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory test-other-pythons; fi
+	@other=""; if [ "$${CI:-}" = true ]; then \
+	  nice -n 10 $(MAKE) --no-print-directory test-other-pythons > .test-other-pythons.log 2>&1 & other=$$!; \
+	fi; \
+	status=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope || status=$$?; \
+	if [ -n "$$other" ]; then wait $$other || status=1; cat .test-other-pythons.log; fi; \
+	exit $$status
 
 # The fast part of the suite (no toolkit builds, no slow marker) on each other supported CPython,
 # in its own venv (.venv-3.12, ...): spyne's import shim and the libraries' wheels differ by version.
@@ -84,4 +94,4 @@ bench: $(STAMP) sysdeps
 	$(PY) bench/load.py
 
 clean:
-	rm -rf $(VENV) .venv-3.* .test-3.*.log build dist service/*.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-3.* .test-3.*.log .test-other-pythons.log build dist service/*.egg-info .pytest_cache

@@ -12,12 +12,9 @@ round trips to the archive.
 
 from __future__ import annotations
 
-import argparse
 import http.client
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,7 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 from run import best_of, drain, free_port, post, timed, wait_for  # noqa: E402
-from support.orthanc import orthanc_unavailable_reason, running_orthanc  # noqa: E402
+from versus_orthanc import run_versus_orthanc  # noqa: E402
+from support.orthanc import running_orthanc  # noqa: E402
 from support.rad69 import Doc, parse_response, request_xml  # noqa: E402
 
 from wadows.config import load_config  # noqa: E402
@@ -70,19 +68,12 @@ def wado_rs(conn: http.client.HTTPConnection, paths: list[str]) -> None:
 
 
 def main() -> int:
+    return run_versus_orthanc(__doc__, _bench)
+
+
+def _bench(work: Path, n: int, repeat: int) -> int:
     import json
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="20 instances instead of 200")
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
-    reason = orthanc_unavailable_reason()
-    if reason:
-        print(f"bench/orthanc.py: {reason}", file=sys.stderr)
-        return 2
-    n = 20 if args.quick else 200
-    work = Path(tempfile.mkdtemp(prefix="wadows-bench-orthanc-"))
-    os.chmod(work, 0o755)
     print(f"generating and uploading {n} CT instances in {work} ...", file=sys.stderr)
     ct = generate_ct_study(work / "ct", n_instances=n)
     metas = [pydicom.dcmread(p, stop_before_pixels=True) for p in ct]
@@ -107,20 +98,20 @@ def main() -> int:
             assert parsed.status == "Success" and len(parsed.documents()) == n, parsed.errors
             assert all(uid != m.SOPInstanceUID for (uid, _), m in zip(parsed.documents(), metas))
 
-            t_plain = best_of(args.repeat, lambda: timed(lambda: post(conn, study_plain)))
-            t_study = best_of(args.repeat, lambda: timed(lambda: post(conn, study_anon)))
-            t_single = best_of(args.repeat, lambda: timed(lambda: [post(conn, b) for b in single_anon]))
+            t_plain = best_of(repeat, lambda: timed(lambda: post(conn, study_plain)))
+            t_study = best_of(repeat, lambda: timed(lambda: post(conn, study_anon)))
+            t_single = best_of(repeat, lambda: timed(lambda: [post(conn, b) for b in single_anon]))
             conn.close()
 
             origin = urlsplit(orthanc.base)
             oconn = http.client.HTTPConnection(origin.hostname, origin.port, timeout=600)
             body = json.dumps(ORTHANC_BODY).encode()
             orthanc_anonymize(oconn, ids[:5], body)  # warm-up, as for wadows's correctness pass
-            t_orthanc = best_of(args.repeat, lambda: timed(lambda: orthanc_anonymize(oconn, ids, body)))
+            t_orthanc = best_of(repeat, lambda: timed(lambda: orthanc_anonymize(oconn, ids, body)))
             root = urlsplit(orthanc.dicomweb).path
             paths = [f"{root}/studies/{m.StudyInstanceUID}/series/{m.SeriesInstanceUID}/instances/{m.SOPInstanceUID}"
                      for m in metas]
-            t_wado = best_of(args.repeat, lambda: timed(lambda: wado_rs(oconn, paths)))
+            t_wado = best_of(repeat, lambda: timed(lambda: wado_rs(oconn, paths)))
             oconn.close()
         finally:
             wproc.terminate()
@@ -134,7 +125,7 @@ def main() -> int:
         ("wadows, no Anonymize, 1 request", t_plain),
         ("Orthanc WADO-RS alone, 1 GET per instance (what wadows reads)", t_wado),
     ]
-    print(f"\nAnonymized W1 from Orthanc: {n} CT instances, {size_mb:.0f} MB, best of {args.repeat}, one client\n")
+    print(f"\nAnonymized W1 from Orthanc: {n} CT instances, {size_mb:.0f} MB, best of {repeat}, one client\n")
     print(f"| {'path':<72} | {'inst/s':>7} | {'MB/s':>6} | {'vs Orthanc anonymize':>20} |")
     print(f"|{'-' * 74}|{'-' * 9}|{'-' * 8}|{'-' * 22}|")
     for name, seconds in rows:

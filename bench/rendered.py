@@ -14,14 +14,11 @@ timings include.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import io
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,7 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 from run import start_wadows  # noqa: E402
-from support.orthanc import orthanc_unavailable_reason, running_orthanc  # noqa: E402
+from versus_orthanc import run_versus_orthanc  # noqa: E402
+from support.orthanc import running_orthanc  # noqa: E402
 from support.rendered import RDoc, parse_response, rendered_documents, rendered_xml  # noqa: E402
 
 from wadows.config import load_config  # noqa: E402
@@ -97,21 +95,7 @@ def check_orthanc(base: str, paths: list[str], size: int) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="20 instances instead of 200")
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
-    reason = orthanc_unavailable_reason()
-    if reason:
-        print(f"bench/rendered.py: {reason}", file=sys.stderr)
-        return 2
-    n = 20 if args.quick else 200
-    work = Path(tempfile.mkdtemp(prefix="wadows-bench-rendered-"))
-    os.chmod(work, 0o755)
-    try:
-        return _bench(work, n, args.repeat)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return run_versus_orthanc(__doc__, _bench)
 
 
 def _bench(work: Path, n: int, repeat: int) -> int:

@@ -43,3 +43,18 @@ def test_server_setting_errors_name_the_key(tmp_path, text, message):
     f.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(f)
+
+
+@pytest.mark.parametrize("key, bad, good", [
+    ("max_blanked_object_bytes", (0, -1), (1, 256 << 20)),
+    ("max_dimension", (0, 65536), (1, 65535)),
+])
+def test_render_limits_out_of_range_are_errors_naming_the_key(tmp_path, key, bad, good):
+    f = tmp_path / "c.toml"
+    for value in bad:
+        f.write_text(f"[render]\n{key} = {value}\n")
+        with pytest.raises(ConfigError, match=f"render.{key}"):
+            load_config(f)
+    for value in good:  # the bounds themselves are accepted
+        f.write_text(f"[render]\n{key} = {value}\n")
+        assert getattr(load_config(f).render, key) == value

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from support.needs import unavailable
-from support.ports import free_port
+from support.ports import free_port, wait_listening
 
 WADOWS = str(Path(sys.executable).parent / "wadows")
 
@@ -81,12 +81,19 @@ def test_a_missing_cache_directory_that_cannot_be_created(store, tmp_path):
 
 
 def test_a_missing_cache_directory_is_created(store, tmp_path):
-    """The counterpart: a missing folder that can be made is made (the server starts)."""
+    """The counterpart: a missing folder that can be made is made (the server starts and listens)."""
     cache = tmp_path / "new" / "cache"
-    with pytest.raises(subprocess.TimeoutExpired):
-        subprocess.run([WADOWS, "serve", "--store", str(store), "--port", str(free_port())],
-                       env={**os.environ, "WADOWS_CACHE_DIR": str(cache)}, capture_output=True, timeout=8)
-    assert any(cache.glob("*.sqlite"))
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen([WADOWS, "serve", "--store", str(store), "--port", str(port)],
+                                env={**os.environ, "WADOWS_CACHE_DIR": str(cache)}, stdout=err, stderr=err)
+    try:
+        wait_listening(port, 60, proc, "wadows serve", log)
+        assert any(cache.glob("*.sqlite"))
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def test_a_cache_path_that_is_a_file(store, tmp_path):

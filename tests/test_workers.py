@@ -238,6 +238,8 @@ def test_a_worker_that_cannot_start_is_retried_with_back_off_then_the_server_exi
 
 def test_workers_whose_parent_is_killed_drain_and_exit(sample_store, tmp_path):
     with served(sample_store, tmp_path, _config(grace=5.0)) as proc:
+        # Both serving first: a worker still starting when its parent dies fails its ready report instead.
+        assert _answering(proc) == set(_workers(proc))
         workers = [psutil.Process(pid) for pid in _workers(proc)]
         os.kill(proc.proc.pid, signal.SIGKILL)
         proc.proc.wait(10)

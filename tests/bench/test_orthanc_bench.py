@@ -3,26 +3,17 @@ No timing is asserted: speed depends on the machine."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from support.benches import quick_table
 from support.orthanc import require_orthanc
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
 @pytest.mark.tools
 def test_quick_run_prints_the_table():
     require_orthanc()
-    out = subprocess.run([sys.executable, str(REPO / "bench" / "orthanc.py"), "--quick", "--repeat", "1"],
-                         capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    rows = [line for line in out.stdout.splitlines() if line.startswith("| ") and "inst/s" not in line]
+    rows = quick_table("orthanc.py", timeout=600)
     assert len(rows) == 5
-    for row in rows:
-        cells = [c.strip() for c in row.strip("|").split("|")]
-        assert float(cells[1]) > 0 and cells[3].endswith("x"), row
+    for cells in rows:
+        assert float(cells[1]) > 0 and cells[3].endswith("x"), cells
