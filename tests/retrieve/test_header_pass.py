@@ -109,18 +109,18 @@ def test_one_pass_output_equals_the_reference_stream(wide_store, options):
 class _Counting:
     def __init__(self, monkeypatch):
         self.stored, self.streamed = 0, 0
-        read, parse = filestore.header_and_offset, deid_stream.dcmread
+        read, parse = filestore.header_and_offset, deid_stream.read_header
 
         def header_and_offset(fp):
             self.stored += 1
             return read(fp)
 
-        def dcmread(*args, **kwargs):
+        def read_header(*args, **kwargs):
             self.streamed += 1
             return parse(*args, **kwargs)
 
         monkeypatch.setattr(filestore, "header_and_offset", header_and_offset)
-        monkeypatch.setattr(deid_stream, "dcmread", dcmread)
+        monkeypatch.setattr(deid_stream, "read_header", read_header)
 
 
 def _ct_rows(store: FileStore) -> list:

@@ -26,6 +26,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRBigEndian
 
+from ..dicom.reader import read_partial as fast_read_partial
 from ..dicom.tags import PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
 from ..filespan import FileSpan
 from . import checks
@@ -163,9 +164,19 @@ def _check_pixels_complete(src: BinaryIO, pixel_at: int, implicit: bool) -> None
         src.seek(pixel_at)
 
 
+def read_header(src: BinaryIO) -> Dataset:
+    """dcmread(src, stop_before_pixels=True), the common case read from a buffer (dicom/reader.py,
+    the same Dataset)."""
+    return fast_read_partial(src, _at_pixels) or dcmread(src, stop_before_pixels=True)
+
+
+def _at_pixels(tag, vr, length) -> bool:
+    return tag in PIXEL_TAGS
+
+
 def open_stream(deid: Planner, src: BinaryIO, chunk_size: int = 1 << 20, spans: bool = False) -> DeidentifiedStream:
     start = src.tell()
-    ds = dcmread(src, stop_before_pixels=True)
+    ds = read_header(src)
     pixel_at = src.tell()
     checks.check_meta(ds)
     ts = UID(ds.file_meta.TransferSyntaxUID)
