@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pydicom
 import pydicom.data
+from pydicom.data import get_testdata_files
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -40,7 +41,8 @@ def objects(tmp_path_factory, sample_store) -> list[Path]:
     corpus = corpus_for_tests(root / "phi", seed=0)
     assert corpus.objects
     paths = sorted((root / "phi").rglob("*.dcm")) + sorted(Path(sample_store).rglob("*.dcm"))
-    for path in sorted(p for p in (Path(pydicom.data.__file__).parent / "test_files").rglob("*") if p.is_file()):
+    # Every Part-10 file pydicom ships, and the pydicom-data package's where it is installed.
+    for path in sorted({Path(p) for p in get_testdata_files() if Path(p).is_file()}):
         with open(path, "rb") as f:
             if f.read(132)[128:] == b"DICM":
                 paths.append(path)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pydicom
 import pydicom.data
+from pydicom.data import get_testdata_files
 import pytest
 from pydicom.filereader import read_partial
 
@@ -27,7 +28,8 @@ def files(tmp_path_factory, sample_store) -> list[Path]:
     root = tmp_path_factory.mktemp("reader")
     corpus_for_tests(root / "phi", seed=0)
     paths = sorted((root / "phi").rglob("*.dcm")) + sorted(Path(sample_store).rglob("*.dcm"))
-    paths += sorted(p for p in (Path(pydicom.data.__file__).parent / "test_files").rglob("*") if p.is_file())
+    # Every file pydicom ships, and the pydicom-data package's where it is installed.
+    paths += sorted({Path(p) for p in get_testdata_files() if Path(p).is_file()})
     return paths
 
 

@@ -627,6 +627,8 @@ def attempt(ds: Dataset, plan: ObjectPlan) -> Rewritten | str:
         return str(exc)
     except (struct.error, UnicodeError):
         return "bytes"
+    except Exception:  # noqa: BLE001 - what this path did not foresee is the walker's to handle (and report)
+        return "unforeseen"
 
 
 @cache
