@@ -294,10 +294,9 @@ class _Rewriter:
             return as_text_list(e.decoded.value)
         data = e.value
         if _PLAIN.fullmatch(data) is None:
-            # Decoded as the walker decodes it (Dataset.__getitem__, the object's character set):
-            # every replacement made from it is ASCII again.
-            raw = RawDataElement(BaseTag(e.tag), e.stored_vr, len(data), data, 0, self.implicit, True)
-            return as_text_list(convert_raw_data_element(raw, encoding=self.charset).value)
+            # Decoded as the walker decodes it (the object's character set): every replacement made
+            # from it is ASCII again.
+            return as_text_list(self.decoded(e).value)
         text = data.decode("ascii")
         if e.vr in _SINGLE_VALUED:
             return [text.rstrip("\0 ")]
