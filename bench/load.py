@@ -228,6 +228,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 0],
                     help="[server] workers for each run (0: one per core, the default)")
     ap.add_argument("--threads", type=int, default=None, help="[server] threads per worker (default: the server's)")
+    ap.add_argument("--active-threads", type=int, default=None,
+                    help="[server] active_threads per worker (default: the server's; 0: no limit)")
     args = ap.parse_args()
     seconds = args.duration or (3.0 if args.quick else 60.0)
     n_inst = 40 if args.quick else 200
@@ -254,7 +256,8 @@ def main() -> int:
     try:
         for workers in args.workers:
             count = workers or os.cpu_count() or 1
-            proc, port = start_wadows(work / "store", work, workers, threads=args.threads)
+            proc, port = start_wadows(work / "store", work, workers, threads=args.threads,
+                                       active_threads=args.active_threads)
             idle_rss[count] = max(p.memory_info().rss for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()])
             for clients in args.clients:
                 print(f"{count} worker(s), {clients} clients for {seconds:g} s ...", file=sys.stderr)
@@ -290,7 +293,8 @@ def main() -> int:
         print(line(row))
     print(f"\nW3 mix (quarter each: 1 doc, 1 doc + Anonymize, 20 docs, 20 docs + Anonymize) over a {n_inst}-instance "
           f"CT study, {seconds:g} s per row, wrk -t2, {args.threads or load_config(None).server.threads} threads per "
-          f"worker; idle RSS of a serving process "
+          f"worker, {load_config(None).server.active_threads if args.active_threads is None else args.active_threads} "
+          f"running the app at once; idle RSS of a serving process "
           f"{', '.join(f'{v / 2**20:,.0f} MB ({n} workers)' for n, v in idle_rss.items())}; {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}, loopback; load average before the runs {load_before}")
     print("\nLatency by kind (p50 / max, responses) of the checking client, one more client sending the same "

@@ -37,6 +37,7 @@ def test_config_file_overrides_and_public_url(tmp_path):
     ('[server]\ntrusted_proxy = 1\n', "trusted_proxy"),
     ("[server]\nswitch_interval_ms = 0\n", "switch_interval_ms"),
     ("[server]\nswitch_interval_ms = 500\n", "switch_interval_ms"),
+    ("[server]\nactive_threads = -1\n", "active_threads"),
 ])
 def test_server_setting_errors_name_the_key(tmp_path, text, message):
     f = tmp_path / "c.toml"

@@ -79,6 +79,13 @@ def _non_reader(proc, body: bytes) -> socket.socket:
     return sock
 
 
+def _retrieved_whole(proc, doc: Doc, ts: str, path) -> None:
+    r = requests.post(proc.url, data=request_xml([doc], [ts]), timeout=NOT_STUCK + 20,
+                      headers={"Content-Type": "application/soap+xml"})
+    parsed = parse_response(r.headers["Content-Type"], r.content)
+    assert parsed.status == "Success" and parsed.documents()[0][1] == path.read_bytes()
+
+
 def _fault(resp) -> tuple[str, str]:
     assert resp.headers["Content-Type"].startswith("application/soap+xml"), resp.headers
     root = etree.fromstring(resp.content)
@@ -163,10 +170,7 @@ def test_a_client_that_stops_reading_is_cut_and_its_worker_freed(big, tmp_path, 
             # The only worker thread serves the non-reader first ...
             time.sleep(0.5)
             # ... and once the send timeout cuts it, the next request is served.
-            r = requests.post(proc.url, data=request_xml([doc], [ts]), timeout=NOT_STUCK + 20,
-                              headers={"Content-Type": "application/soap+xml"})
-            parsed = parse_response(r.headers["Content-Type"], r.content)
-            assert parsed.status == "Success" and parsed.documents()[0][1] == path.read_bytes()
+            _retrieved_whole(proc, doc, ts, path)
             # The non-reader's connection was cut: draining it now ends before the whole object.
             received = 0
             sock.settimeout(NOT_STUCK)
@@ -194,6 +198,19 @@ def test_healthz_is_answered_while_every_worker_is_busy(big, tmp_path):
             # ... a health check does not.
             health = requests.get(proc.base + "/healthz", timeout=NOT_STUCK)
             assert health.status_code == 200 and health.json()["status"] == "ok"
+        finally:
+            sock.close()
+
+
+def test_a_thread_waiting_for_its_client_gives_its_turn_up(big, tmp_path):
+    """[server] active_threads = 1: the thread serving a client that stops reading holds no turn while
+    it waits, so another thread runs the next request to the end (gate.py)."""
+    root, path, doc, ts = big
+    with served(root, tmp_path, _config(threads=2, active_threads=1, send_timeout_seconds=300.0)) as proc:
+        sock = _non_reader(proc, request_xml([doc], [IMPLICIT_LE]))  # converted: waits at the high-water mark
+        try:
+            time.sleep(0.5)
+            _retrieved_whole(proc, doc, ts, path)
         finally:
             sock.close()
 

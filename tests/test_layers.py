@@ -18,7 +18,7 @@ ROOT = Path(wadows.__file__).parent
 # no store/): each imports only downward.
 LAYERS: list[set[str]] = [
     {"wadows"},  # the package's face: __version__
-    {"implementation", "filespan", "memory", "ttlcache", "codeclock"},
+    {"implementation", "filespan", "memory", "ttlcache", "codeclock", "gate"},
     {"dicom", "samples"},  # the DICOM ground floor (it names wadows in File Meta: implementation.py)
     {"config"},
     {"security", "deid", "audit"},

@@ -42,6 +42,7 @@ class ServerConfig:
     send_timeout_seconds: float = 60.0
     workers: int = 0
     switch_interval_ms: float = 1.0
+    active_threads: int = 1
 
     @property
     def effective_workers(self) -> int:
@@ -253,7 +254,8 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
         raise ConfigError("'deid.verify_pixels' is true but tesseract is not installed (Debian package tesseract-ocr)")
     if not 0 <= cfg.server.shutdown_grace_seconds <= 3600:
         raise ConfigError("'server.shutdown_grace_seconds' must be between 0 and 3600")
-    for key, low, high in (("connection_limit", 1, 1_000_000), ("backlog", 1, 65535), ("workers", 0, 256)):
+    for key, low, high in (("connection_limit", 1, 1_000_000), ("backlog", 1, 65535), ("workers", 0, 256),
+                           ("active_threads", 0, 1024)):
         if not low <= getattr(cfg.server, key) <= high:
             raise ConfigError(f"'server.{key}' must be between {low} and {high}")
     if not 0.1 <= cfg.server.switch_interval_ms <= 100:

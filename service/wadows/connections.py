@@ -45,6 +45,7 @@ from waitress.utilities import (BadRequest, Error, RequestEntityTooLarge, Reques
 
 from . import sendfile
 from .app import ResponseAborted
+from .gate import Gate, holds_turn, outside
 from .soap import faults
 from .soap.faults import SOAP12_CONTENT_TYPE, SoapFault
 
@@ -124,11 +125,23 @@ class _AbortQuietly:
             self.close_on_finish = True
 
 
-class GuardedTask(_AbortQuietly, WSGITask):
+class _Turn:
+    """Task mixin: the app runs in one of the worker's turns (gate.py); a health check needs none."""
+
+    def service(self) -> None:
+        gate: Gate | None = getattr(self.channel.server, "gate", None)  # type: ignore[attr-defined]
+        if gate is None or is_health_check(self.request):  # type: ignore[attr-defined]
+            super().service()  # type: ignore[misc]
+            return
+        with gate.turn():
+            super().service()  # type: ignore[misc]
+
+
+class GuardedTask(_Turn, _AbortQuietly, WSGITask):
     pass
 
 
-class GuardedSpanTask(_AbortQuietly, sendfile.SpanTask):
+class GuardedSpanTask(_Turn, _AbortQuietly, sendfile.SpanTask):
     pass
 
 
@@ -160,6 +173,14 @@ class _Guard:
     def service(self) -> None:
         self._task_started = time.time()
         super().service()  # type: ignore[misc]
+
+    def write_soon(self, data) -> int:
+        # waitress makes the task thread wait here while more than the high-water mark is queued for a
+        # client (the same unlocked test it makes itself): a wait for the client, not for the interpreter.
+        if holds_turn() and self.total_outbufs_len > self.adj.outbuf_high_watermark:  # type: ignore[attr-defined]
+            with outside():
+                return super().write_soon(data)  # type: ignore[misc]
+        return super().write_soon(data)  # type: ignore[misc]
 
     def _cut(self) -> None:
         if self.connected:  # type: ignore[attr-defined]
@@ -257,6 +278,7 @@ def is_health_check(request) -> bool:
 class GuardedServer(TcpWSGIServer):
     deadlines: Deadlines
     health_dispatcher: ThreadedTaskDispatcher
+    gate: Gate | None = None
     # Set by workers.py, where a worker also holds other workers' listening sockets: whether to
     # accept from this one now (its own: always; another's: while that worker is being replaced).
     accept_gate: Callable[[], bool] | None = None
@@ -281,9 +303,11 @@ class GuardedServer(TcpWSGIServer):
                 channel.enforce_deadlines(self.deadlines, mono, now)
 
 
-def create_server(application, *, deadlines: Deadlines, **adjustments) -> BaseWSGIServer | MultiSocketServer:
+def create_server(application, *, deadlines: Deadlines, active_threads: int = 0,
+                  **adjustments) -> BaseWSGIServer | MultiSocketServer:
     """waitress.create_server for TCP listeners (``host``/``port``, or pre-bound ``sockets``), building GuardedServers (channels with deadlines,
-    sendfile where the platform has it) and one extra dispatcher thread for health checks."""
+    sendfile where the platform has it) and one extra dispatcher thread for health checks. With
+    ``active_threads``, at most that many request threads run the app at once (gate.py); 0: no limit."""
     # The deadlines are checked once a second (waitress's poll loop wakes at least that often).
     adj = Adjustments(cleanup_interval=1, **adjustments)
     socket_map: dict = {}
@@ -292,6 +316,7 @@ def create_server(application, *, deadlines: Deadlines, **adjustments) -> BaseWS
     health = ThreadedTaskDispatcher()
     health.queue_logger = _Quiet()
     health.set_thread_count(1)
+    gate = Gate(active_threads) if active_threads else None
     listeners = []
     # Either sockets bound here (host/port), or sockets bound by a parent process (workers.py) and
     # inherited across fork: waitress then only listens and accepts on them.
@@ -302,6 +327,7 @@ def create_server(application, *, deadlines: Deadlines, **adjustments) -> BaseWS
         listener = GuardedServer(application, socket_map, dispatcher=dispatcher, adj=adj, **where)
         listener.deadlines = deadlines
         listener.health_dispatcher = health
+        listener.gate = gate
         listener.channel_class = GuardedSpanChannel if sendfile.install(listener) else GuardedChannel
         listeners.append(listener)
     if len(listeners) == 1:

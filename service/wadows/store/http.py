@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from ..gate import outside
 from .errors import ArchiveAnswerError, ArchiveDenied, ArchiveTimeout, ArchiveUnavailable
 
 log = logging.getLogger("wadows.archive")
@@ -102,8 +103,9 @@ class ArchiveClient:
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                resp = self.session.get(url, params=params, headers=headers, stream=stream,
-                                        timeout=timeout or self.timeout, verify=self._verify)
+                with outside():  # waiting for the origin needs no turn of the worker (gate.py)
+                    resp = self.session.get(url, params=params, headers=headers, stream=stream,
+                                            timeout=timeout or self.timeout, verify=self._verify)
             except requests.exceptions.ReadTimeout:
                 # Not retried: the archive is there but slow, and another wait would double the time
                 # the client waits past the configured timeout.
@@ -121,7 +123,8 @@ class ArchiveClient:
                         raise ArchiveTimeout("connecting to the archive timed out") from None
                     raise ArchiveUnavailable("the archive could not be reached") from None
                 log.debug("archive GET failed (%s), retrying", type(exc).__name__)
-                self._sleep(attempt)
+                with outside():
+                    self._sleep(attempt)
                 continue
             except requests.exceptions.RequestException as exc:
                 raise ArchiveAnswerError(f"archive request failed ({type(exc).__name__})") from None
