@@ -161,3 +161,31 @@ def test_sequences_read_from_their_bytes_give_the_same_xml(syntax):
         for read in (lambda d=data: _read(io.BytesIO(d)), lambda d=data: _read(io.BytesIO(d), stop_before_pixels=True)):
             reference, fast = _both(read)
             assert reference == fast, value
+
+
+def test_remembered_fragments_follow_each_element_not_the_last_one_written():
+    """Top-level fragments are remembered by their inputs (dicom/nativexml.py _fragment): the same
+    value bytes under another private creator, another encoding or another pydicom option must
+    still give that element's own XML."""
+    from pydicom import config as pydicom_config
+
+    value = (0x00131010, "LO", b"same value")
+    runs = [([(0x00130010, "LO", b"CREATOR A"), value], ExplicitVRLittleEndian),
+            ([(0x00130010, "LO", b"CREATOR B"), value], ExplicitVRLittleEndian),
+            ([(0x00280010, "US", b"\x00\x01")], ExplicitVRLittleEndian),
+            ([(0x00280010, "US", b"\x00\x01")], ExplicitVRBigEndian),
+            ([(0x00280010, "US", b"\x00\x01")], ImplicitVRLittleEndian)]
+    seen = set()
+    for elements, syntax in runs:
+        reference, fast = _both(lambda d=_encoded(elements, syntax): _read(io.BytesIO(d)))
+        assert reference == fast, (elements, syntax)
+        seen.add(etree.tostring(etree.fromstring(fast)[-1]))  # the element's DicomAttribute
+    assert len(seen) == len(runs) - 1  # creator B and Big Endian changed the XML; Implicit VR did not
+    dated = _encoded([(0x00080020, "DA", b"20240102")], ExplicitVRLittleEndian)
+    before = _both(lambda: _read(io.BytesIO(dated)))
+    pydicom_config.datetime_conversion = True
+    try:
+        after = _both(lambda: _read(io.BytesIO(dated)))
+    finally:
+        pydicom_config.datetime_conversion = False
+    assert before[0] == before[1] and after[0] == after[1]

@@ -45,8 +45,10 @@ Choices the standard leaves to the writer (each is what a reader of the answer w
 
 How it is written (speed only, the XML is the same): elements pydicom has not converted are decoded
 from their bytes for the common VRs, defined-length Sequences included (read item by item here when
-everything in them is that simple), the rest through pydicom's conversion; and the whole document is
-written as XML text, parsed once by libxml2, rather than built node by node from Python.
+everything in them is that simple), the rest through pydicom's conversion; the text of a top-level
+element so written is remembered by its inputs (``_fragment``: a study's objects share most values);
+and the whole document is written as XML text, parsed once by libxml2, rather than built node by
+node from Python.
 """
 
 from __future__ import annotations
@@ -405,23 +407,32 @@ class _Writer:
         self.bulk_threshold = bulk_threshold
         self.bulk_uri = bulk_uri
         self.big_endian = big_endian
+        # Top-level fragments are remembered (_fragment) only for the default bulk data choices.
+        self.remembers = decode_raw and bulk_threshold == BULK_THRESHOLD and bulk_uri is default_bulk_uri
 
     def dataset(self, out: list[str], ds: Dataset, path: TagPath) -> None:
         creators: dict[int, str | None] = {}
-        for tag in sorted(ds.keys()):
-            self.attribute(out, ds, int(tag), path, creators)
+        # The elements as ds.get_item(tag, keep_deferred=True) gives them (nothing converted), in tag
+        # order: sorted as plain ints, since pydicom's tags compare (and match as keys) in Python.
+        elements = ds._dict
+        for tag, raw in sorted(zip(map(int, elements), elements.values())):
+            if tag & 0xFFFF:  # else Group Length: an artefact of one encoding (module docstring)
+                self.attribute(out, ds, tag, raw, path, creators)
 
-    def attribute(self, out: list[str], ds: Dataset, tag: int, path: TagPath, creators: dict) -> None:
-        if tag & 0xFFFF == 0:
-            return  # Group Length: an artefact of one encoding (module docstring)
-        raw = ds.get_item(tag, keep_deferred=True)
+    def attribute(self, out: list[str], ds: Dataset, tag: int, raw, path: TagPath, creators: dict) -> None:
         here = path + (tag,)
         if self.decode_raw and type(raw) is RawDataElement and raw.value is not None:
             vr = raw.VR
             if tag == 0x7FE00010 and raw.length == _UNDEFINED and vr in BINARY_VRS and vr != "UN":
                 vr = "OB"  # encapsulated Pixel Data (PS3.5 §A.4)
-            if self.fast(out, vr, raw.value, tag, here, self.private_creator(ds, tag, creators),
-                         raw.is_implicit_VR, raw.is_little_endian):
+            creator = self.private_creator(ds, tag, creators)
+            if self.remembers and not path and type(raw.value) is bytes and len(raw.value) <= _MAX_REMEMBERED:
+                fragment = _fragment(tag, vr, raw.value, creator, raw.is_implicit_VR, raw.is_little_endian,
+                                     self.big_endian, _conversion_options())
+                if fragment is not None:
+                    out.append(fragment)
+                    return
+            elif self.fast(out, vr, raw.value, tag, here, creator, raw.is_implicit_VR, raw.is_little_endian):
                 return
         deferred = isinstance(raw, RawDataElement) and raw.value is None and raw.length != 0
         elem = None
@@ -617,6 +628,31 @@ class _Writer:
                 # InlineBinary is always Little Endian octets (module docstring)
                 data = np.frombuffer(data, f">u{width}").astype(f"<u{width}").tobytes()
             out.append(f"<InlineBinary>{base64.b64encode(data).decode('ascii')}</InlineBinary>")
+
+
+# The text of a top-level element taken by the fast path, remembered by its inputs. Objects of one
+# study or series repeat most of their values (a CT series' slices differ in a handful of elements:
+# SOP Instance UID, position, instance number, times), so most elements of a header are written
+# once per process rather than once per object. A fragment is a function of its key alone (the tag,
+# the VR, the value's bytes, the private creator, the encoding, pydicom's conversion options; bulk
+# data URIs name the tag, which is in the key): remembering changes no byte of the XML, and a
+# de-identified header's fragments come from its own, de-identified, bytes.
+_MAX_REMEMBERED = 16 << 10  # longer values (rare: bulk ones are a reference) are not worth hashing
+
+
+def _conversion_options() -> tuple[bool, bool, bool]:
+    """The pydicom options _fast_texts reads: part of a remembered fragment's key."""
+    return (pydicom_config.datetime_conversion, pydicom_config.use_DS_numpy, pydicom_config.use_DS_decimal)
+
+
+@lru_cache(maxsize=8192)
+def _fragment(tag: int, vr: str | None, data: bytes, creator: str | None, implicit: bool, little_endian: bool,
+              big_endian: bool, options: tuple[bool, bool, bool]) -> str | None:
+    """The DicomAttribute of a top-level raw element as _Writer.fast writes it with the default bulk
+    data choices, or None when the fast path leaves it to pydicom (``options``: the key's part only)."""
+    out: list[str] = []
+    writer = _Writer(BULK_THRESHOLD, default_bulk_uri, big_endian)
+    return "".join(out) if writer.fast(out, vr, data, tag, (tag,), creator, implicit, little_endian) else None
 
 
 def _fast_names(data: bytes) -> list[str] | None:
