@@ -58,7 +58,7 @@ import re
 import struct
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import lru_cache
 
 import numpy as np
@@ -402,8 +402,9 @@ def _light_creator(item: _Item, tag: int, creators: dict) -> str | None:
 
 class _Writer:
     def __init__(self, bulk_threshold: int, bulk_uri: Callable[[TagPath], str],
-                 big_endian: bool, decode_raw: bool = True) -> None:
+                 big_endian: bool, decode_raw: bool = True, bulk_markers: Collection[int] = frozenset()) -> None:
         self.decode_raw = decode_raw
+        self.bulk_markers = bulk_markers
         self.bulk_threshold = bulk_threshold
         self.bulk_uri = bulk_uri
         self.big_endian = big_endian
@@ -421,7 +422,7 @@ class _Writer:
 
     def attribute(self, out: list[str], ds: Dataset, tag: int, raw, path: TagPath, creators: dict) -> None:
         here = path + (tag,)
-        if self.decode_raw and type(raw) is RawDataElement and raw.value is not None:
+        if self.decode_raw and type(raw) is RawDataElement and raw.value is not None and tag not in self.bulk_markers:
             vr = raw.VR
             if tag == 0x7FE00010 and raw.length == _UNDEFINED and vr in BINARY_VRS and vr != "UN":
                 vr = "OB"  # encapsulated Pixel Data (PS3.5 §A.4)
@@ -454,6 +455,8 @@ class _Writer:
                 self.binary(children, bytes(value), vr, here, is_bulk_tag(tag))
         else:
             self.value(children, elem, vr, tag, here)
+        if not children and not path and tag in self.bulk_markers:
+            children.append(f'<BulkData uri="{_attr(self.bulk_uri(here))}"/>')
         self.close(out, start, children)
 
     @staticmethod
@@ -663,15 +666,27 @@ def _fast_names(data: bytes) -> list[str] | None:
     return data.rstrip(b"\x00 ").decode("ascii").split("\\")
 
 
-def to_native_xml(ds: Dataset, *, include_file_meta: bool = False,
-                  bulk_threshold: int = BULK_THRESHOLD,
-                  bulk_uri: Callable[[TagPath], str] = default_bulk_uri,
-                  decode_raw: bool = True) -> etree._Element:
+def to_native_xml(ds: Dataset, **options) -> etree._Element:
     """The ``NativeDicomModel`` root element of ``ds`` (PS3.19 §A.1), namespace declared as the
-    default namespace; see the module docstring for the choices made. ``decode_raw`` False sends
-    every element through pydicom's conversion: the same XML, slower (the fast path's reference)."""
+    default namespace; see the module docstring for the choices made, and to_native_xml_counted for
+    the options."""
+    return to_native_xml_counted(ds, **options)[0]
+
+
+def to_native_xml_counted(ds: Dataset, *, include_file_meta: bool = False,
+                          bulk_threshold: int = BULK_THRESHOLD,
+                          bulk_uri: Callable[[TagPath], str] = default_bulk_uri,
+                          decode_raw: bool = True,
+                          bulk_markers: Collection[int] = frozenset()) -> tuple[etree._Element, int]:
+    """to_native_xml's root and its count of elements (``sum(1 for _ in root.iter())``), counted
+    in the text written: every ``<`` in it is markup (text and attribute values escape theirs), one
+    per element plus one per end tag (``</``). ``decode_raw`` False sends every element through
+    pydicom's conversion: the same XML, slower (the fast path's reference). ``bulk_markers``: tags
+    whose top-level element, when it has no value (a header read stopped there, store/header.py),
+    is written as a BulkData reference to the value not read."""
     encoding = getattr(ds, "original_encoding", (None, True))
-    writer = _Writer(bulk_threshold, bulk_uri, big_endian=encoding[1] is False, decode_raw=decode_raw)
+    writer = _Writer(bulk_threshold, bulk_uri, big_endian=encoding[1] is False, decode_raw=decode_raw,
+                     bulk_markers=bulk_markers)
     out = [f'<NativeDicomModel xmlns="{NAMESPACE}">']
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -680,7 +695,8 @@ def to_native_xml(ds: Dataset, *, include_file_meta: bool = False,
             writer.dataset(out, meta, ())
         writer.dataset(out, ds, ())
     out.append("</NativeDicomModel>")
-    return _parse("".join(out))
+    text = "".join(out)
+    return _parse(text), text.count("<") - text.count("</")
 
 
 def to_native_xml_bytes(ds: Dataset, **options) -> bytes:
