@@ -48,7 +48,8 @@ from their bytes for the common VRs, defined-length Sequences included (read ite
 everything in them is that simple), the rest through pydicom's conversion; the text of a top-level
 element so written is remembered by its inputs (``_fragment``: a study's objects share most values);
 and the whole document is written as XML text, parsed once by libxml2, rather than built node by
-node from Python.
+node from Python. A header given as Part-10 bytes (a de-identifier's output) is written from its
+bytes with no data set built (``to_native_xml_from_part10``), when every element takes the fast path.
 """
 
 from __future__ import annotations
@@ -697,6 +698,91 @@ def to_native_xml_counted(ds: Dataset, *, include_file_meta: bool = False,
     out.append("</NativeDicomModel>")
     text = "".join(out)
     return _parse(text), text.count("<") - text.count("</")
+
+
+_PART10_META = struct.Struct("<HH2sH")
+_IMPLICIT_LE, _EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
+
+
+def to_native_xml_from_part10(data: bytes, markers: dict[int, str]) -> tuple[etree._Element, int] | None:
+    """to_native_xml_counted(header_from_file(data), bulk_markers=markers) with ``markers`` (tag: VR)
+    put in the data set as empty elements, for a header given as Part-10 bytes up to its pixel data
+    (a de-identifier's rewritten header), written straight from the bytes: no data set is built.
+    None when any part of it is not what the fast path takes (then read it with pydicom): a syntax
+    other than a little endian one read as is, a data set encoded otherwise than declared, a command
+    set, a pixel data element, or an element the fast path leaves to pydicom."""
+    if len(data) < 132 or data[128:132] != b"DICM":
+        return None
+    at, syntax = 132, None
+    while at + 8 <= len(data):  # File Meta Information: always Explicit VR Little Endian (PS3.10 §7.1)
+        group, element, code, length = _PART10_META.unpack_from(data, at)
+        if group != 2:
+            break
+        at += 8
+        if code in (b"OB", b"OW", b"UN", b"SQ", b"UT", b"UC", b"UR", b"OD", b"OF", b"OL", b"OV", b"SV", b"UV"):
+            (length,) = struct.unpack_from("<L", data, at) if at + 4 <= len(data) else (None,)
+            at += 4
+        if length is None or length == _UNDEFINED or at + length > len(data):
+            return None
+        if element == 0x0010:
+            syntax = data[at:at + length].decode("ascii", "replace").strip(" \0")
+        at += length
+    implicit = _little_endian_implicit(syntax)
+    if implicit is None or len(data) - at < 8 or data[at:at + 2] == b"\0\0":
+        return None
+    if (not (0x40 < data[at + 4] < 0x5B and 0x40 < data[at + 5] < 0x5B)) != implicit:
+        return None  # pydicom would read it with the encoding found (dicom/reader.py declines it too)
+    try:
+        elements = _SequenceReader(data, implicit, True).item(at, len(data))[0]
+    except (_NotFast, struct.error):
+        return None
+    if any(tag in _PIXEL_TAGS for tag in elements) or any(tag in elements for tag in markers):
+        return None
+    writer = _Writer(BULK_THRESHOLD, default_bulk_uri, big_endian=False)
+    options = _conversion_options()
+    out = [f'<NativeDicomModel xmlns="{NAMESPACE}">']
+    creators: dict[int, str | None] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            for tag in sorted([*elements, *markers]):
+                if not tag & 0xFFFF:
+                    continue  # Group Length (module docstring)
+                if tag in markers:  # as the slow path writes an empty marker (bulk_markers)
+                    out.append(_start(tag, markers[tag]) + f'><BulkData uri="{_attr(default_bulk_uri((tag,)))}"/>'
+                               "</DicomAttribute>")
+                    continue
+                vr, value = elements[tag]
+                creator = _light_creator(elements, tag, creators)
+                if isinstance(value, bytes) and len(value) <= _MAX_REMEMBERED:
+                    fragment = _fragment(tag, vr, value, creator, implicit, True, False, options)
+                    if fragment is None:
+                        return None
+                    out.append(fragment)
+                elif not writer.fast(out, vr, value, tag, (tag,), creator, implicit, True):
+                    return None
+        except _NotFast:
+            return None
+    out.append("</NativeDicomModel>")
+    text = "".join(out)
+    return _parse(text), text.count("<") - text.count("</")
+
+
+def _little_endian_implicit(syntax: str | None) -> bool | None:
+    """Whether a data set of this transfer syntax is Implicit VR, None when it is not a little
+    endian one read as is (dicom/reader.py's choice)."""
+    if syntax == _IMPLICIT_LE:
+        return True
+    if syntax == _EXPLICIT_LE:
+        return False
+    if not syntax:
+        return None
+    from pydicom.uid import UID, PrivateTransferSyntaxes
+
+    ts = UID(syntax)
+    if ts in PrivateTransferSyntaxes or not ts.is_transfer_syntax or ts.is_deflated or not ts.is_little_endian:
+        return None
+    return False  # compressed: the data set is Explicit VR Little Endian (PS3.5 §A.4)
 
 
 def to_native_xml_bytes(ds: Dataset, **options) -> bytes:

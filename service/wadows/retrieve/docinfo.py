@@ -49,7 +49,7 @@ from pydicom.dataset import Dataset
 from ..deid import DeidentificationRefused
 from ..deid.rewrite import rewrite
 from ..dicom.frames import FrameError, frame_count
-from ..dicom.nativexml import to_native_xml_counted
+from ..dicom.nativexml import to_native_xml_counted, to_native_xml_from_part10
 from ..dicom.tags import PIXEL_TAGS
 from ..security.policy import TRUSTED, Caller
 from ..audit.messages import TransferredInstance
@@ -258,6 +258,9 @@ def native_model_from_part10(data: bytes, markers: dict[int, DataElement]) -> tu
     element out: ``markers`` are the stored header's pixel data markers (store/header.py), put
     back and written as bulk references as native_model() writes them. Read again, every element
     is as the bytes have it, so the fast writer (dicom/nativexml.py) decodes each from its bytes."""
+    written = to_native_xml_from_part10(data, {tag: element.VR for tag, element in markers.items()})
+    if written is not None:
+        return written
     header = header_from_file(io.BytesIO(data))
     for tag, element in markers.items():
         header[tag] = element
