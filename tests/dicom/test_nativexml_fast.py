@@ -17,7 +17,9 @@ from pydicom.data import get_charset_files, get_testdata_files
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from wadows.dicom.nativexml import to_native_xml
+from pydicom.dataelem import DataElement
+
+from wadows.dicom.nativexml import to_native_xml, to_native_xml_counted, to_native_xml_from_part10
 from wadows.samples import generate_ct_study
 from wadows.store.header import header_from_file
 
@@ -33,8 +35,10 @@ def _both(read) -> tuple[bytes, bytes] | None:
         reference, fast = read(), read()  # two readings: conversion changes a data set in place
     except Exception:  # noqa: BLE001 - not a file pydicom reads: nothing to compare
         return None
+    fast_root, nodes = to_native_xml_counted(fast, include_file_meta=True)
+    assert nodes == sum(1 for _ in fast_root.iter())  # counted in the text written
     return (etree.tostring(to_native_xml(reference, include_file_meta=True, decode_raw=False)),
-            etree.tostring(to_native_xml(fast, include_file_meta=True)))
+            etree.tostring(fast_root))
 
 
 def _files():
@@ -161,3 +165,67 @@ def test_sequences_read_from_their_bytes_give_the_same_xml(syntax):
         for read in (lambda d=data: _read(io.BytesIO(d)), lambda d=data: _read(io.BytesIO(d), stop_before_pixels=True)):
             reference, fast = _both(read)
             assert reference == fast, value
+
+
+def test_remembered_fragments_follow_each_element_not_the_last_one_written():
+    """Top-level fragments are remembered by their inputs (dicom/nativexml.py _fragment): the same
+    value bytes under another private creator, another encoding or another pydicom option must
+    still give that element's own XML."""
+    from pydicom import config as pydicom_config
+
+    value = (0x00131010, "LO", b"same value")
+    runs = [([(0x00130010, "LO", b"CREATOR A"), value], ExplicitVRLittleEndian),
+            ([(0x00130010, "LO", b"CREATOR B"), value], ExplicitVRLittleEndian),
+            ([(0x00280010, "US", b"\x00\x01")], ExplicitVRLittleEndian),
+            ([(0x00280010, "US", b"\x00\x01")], ExplicitVRBigEndian),
+            ([(0x00280010, "US", b"\x00\x01")], ImplicitVRLittleEndian)]
+    seen = set()
+    for elements, syntax in runs:
+        reference, fast = _both(lambda d=_encoded(elements, syntax): _read(io.BytesIO(d)))
+        assert reference == fast, (elements, syntax)
+        seen.add(etree.tostring(etree.fromstring(fast)[-1]))  # the element's DicomAttribute
+    assert len(seen) == len(runs) - 1  # creator B and Big Endian changed the XML; Implicit VR did not
+    dated = _encoded([(0x00080020, "DA", b"20240102")], ExplicitVRLittleEndian)
+    before = _both(lambda: _read(io.BytesIO(dated)))
+    pydicom_config.datetime_conversion = True
+    try:
+        after = _both(lambda: _read(io.BytesIO(dated)))
+    finally:
+        pydicom_config.datetime_conversion = False
+    assert before[0] == before[1] and after[0] == after[1]
+
+
+def test_a_header_written_from_its_bytes_is_the_header_read_back(tmp_path):
+    """to_native_xml_from_part10 (no data set built) against reading the same bytes with the store's
+    reader and writing that, pixel data marker included, over every pydicom file and a generated
+    CT study: each header cut where the store's read stops (its pixel data element)."""
+    from wadows.store.header import header_and_offset
+
+    paths = [p for p in _files() if os.path.getsize(p) <= 8 << 20]
+    paths += generate_ct_study(tmp_path / "ct", n_instances=2)
+    taken = compared = 0
+    for path in paths:
+        with open(path, "rb") as f:
+            data = f.read()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                stored, end = header_and_offset(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - not a file the store reads
+            continue
+        markers = {tag: stored[tag].VR for tag in (0x7FE00008, 0x7FE00009, 0x7FE00010) if tag in stored}
+        head = data[:end]
+        written = to_native_xml_from_part10(head, markers)
+        compared += 1
+        if written is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            again = header_from_file(io.BytesIO(head))
+        for tag, vr in markers.items():
+            again[tag] = DataElement(tag, vr, b"")
+        reference = to_native_xml_counted(again, bulk_markers=frozenset(markers))
+        assert etree.tostring(written[0]) == etree.tostring(reference[0]), path
+        assert written[1] == reference[1]
+        taken += 1
+    assert compared > 100 and taken > compared // 2, (taken, compared)

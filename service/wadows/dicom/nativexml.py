@@ -45,8 +45,11 @@ Choices the standard leaves to the writer (each is what a reader of the answer w
 
 How it is written (speed only, the XML is the same): elements pydicom has not converted are decoded
 from their bytes for the common VRs, defined-length Sequences included (read item by item here when
-everything in them is that simple), the rest through pydicom's conversion; and the whole document is
-written as XML text, parsed once by libxml2, rather than built node by node from Python.
+everything in them is that simple), the rest through pydicom's conversion; the text of a top-level
+element so written is remembered by its inputs (``_fragment``: a study's objects share most values);
+and the whole document is written as XML text, parsed once by libxml2, rather than built node by
+node from Python. A header given as Part-10 bytes (a de-identifier's output) is written from its
+bytes with no data set built (``to_native_xml_from_part10``), when every element takes the fast path.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ import re
 import struct
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import lru_cache
 
 import numpy as np
@@ -400,28 +403,38 @@ def _light_creator(item: _Item, tag: int, creators: dict) -> str | None:
 
 class _Writer:
     def __init__(self, bulk_threshold: int, bulk_uri: Callable[[TagPath], str],
-                 big_endian: bool, decode_raw: bool = True) -> None:
+                 big_endian: bool, decode_raw: bool = True, bulk_markers: Collection[int] = frozenset()) -> None:
         self.decode_raw = decode_raw
+        self.bulk_markers = bulk_markers
         self.bulk_threshold = bulk_threshold
         self.bulk_uri = bulk_uri
         self.big_endian = big_endian
+        # Top-level fragments are remembered (_fragment) only for the default bulk data choices.
+        self.remembers = decode_raw and bulk_threshold == BULK_THRESHOLD and bulk_uri is default_bulk_uri
 
     def dataset(self, out: list[str], ds: Dataset, path: TagPath) -> None:
         creators: dict[int, str | None] = {}
-        for tag in sorted(ds.keys()):
-            self.attribute(out, ds, int(tag), path, creators)
+        # The elements as ds.get_item(tag, keep_deferred=True) gives them (nothing converted), in tag
+        # order: sorted as plain ints, since pydicom's tags compare (and match as keys) in Python.
+        elements = ds._dict
+        for tag, raw in sorted(zip(map(int, elements), elements.values())):
+            if tag & 0xFFFF:  # else Group Length: an artefact of one encoding (module docstring)
+                self.attribute(out, ds, tag, raw, path, creators)
 
-    def attribute(self, out: list[str], ds: Dataset, tag: int, path: TagPath, creators: dict) -> None:
-        if tag & 0xFFFF == 0:
-            return  # Group Length: an artefact of one encoding (module docstring)
-        raw = ds.get_item(tag, keep_deferred=True)
+    def attribute(self, out: list[str], ds: Dataset, tag: int, raw, path: TagPath, creators: dict) -> None:
         here = path + (tag,)
-        if self.decode_raw and type(raw) is RawDataElement and raw.value is not None:
+        if self.decode_raw and type(raw) is RawDataElement and raw.value is not None and tag not in self.bulk_markers:
             vr = raw.VR
             if tag == 0x7FE00010 and raw.length == _UNDEFINED and vr in BINARY_VRS and vr != "UN":
                 vr = "OB"  # encapsulated Pixel Data (PS3.5 §A.4)
-            if self.fast(out, vr, raw.value, tag, here, self.private_creator(ds, tag, creators),
-                         raw.is_implicit_VR, raw.is_little_endian):
+            creator = self.private_creator(ds, tag, creators)
+            if self.remembers and not path and type(raw.value) is bytes and len(raw.value) <= _MAX_REMEMBERED:
+                fragment = _fragment(tag, vr, raw.value, creator, raw.is_implicit_VR, raw.is_little_endian,
+                                     self.big_endian, _conversion_options())
+                if fragment is not None:
+                    out.append(fragment)
+                    return
+            elif self.fast(out, vr, raw.value, tag, here, creator, raw.is_implicit_VR, raw.is_little_endian):
                 return
         deferred = isinstance(raw, RawDataElement) and raw.value is None and raw.length != 0
         elem = None
@@ -443,6 +456,8 @@ class _Writer:
                 self.binary(children, bytes(value), vr, here, is_bulk_tag(tag))
         else:
             self.value(children, elem, vr, tag, here)
+        if not children and not path and tag in self.bulk_markers:
+            children.append(f'<BulkData uri="{_attr(self.bulk_uri(here))}"/>')
         self.close(out, start, children)
 
     @staticmethod
@@ -619,6 +634,31 @@ class _Writer:
             out.append(f"<InlineBinary>{base64.b64encode(data).decode('ascii')}</InlineBinary>")
 
 
+# The text of a top-level element taken by the fast path, remembered by its inputs. Objects of one
+# study or series repeat most of their values (a CT series' slices differ in a handful of elements:
+# SOP Instance UID, position, instance number, times), so most elements of a header are written
+# once per process rather than once per object. A fragment is a function of its key alone (the tag,
+# the VR, the value's bytes, the private creator, the encoding, pydicom's conversion options; bulk
+# data URIs name the tag, which is in the key): remembering changes no byte of the XML, and a
+# de-identified header's fragments come from its own, de-identified, bytes.
+_MAX_REMEMBERED = 16 << 10  # longer values (rare: bulk ones are a reference) are not worth hashing
+
+
+def _conversion_options() -> tuple[bool, bool, bool]:
+    """The pydicom options _fast_texts reads: part of a remembered fragment's key."""
+    return (pydicom_config.datetime_conversion, pydicom_config.use_DS_numpy, pydicom_config.use_DS_decimal)
+
+
+@lru_cache(maxsize=8192)
+def _fragment(tag: int, vr: str | None, data: bytes, creator: str | None, implicit: bool, little_endian: bool,
+              big_endian: bool, options: tuple[bool, bool, bool]) -> str | None:
+    """The DicomAttribute of a top-level raw element as _Writer.fast writes it with the default bulk
+    data choices, or None when the fast path leaves it to pydicom (``options``: the key's part only)."""
+    out: list[str] = []
+    writer = _Writer(BULK_THRESHOLD, default_bulk_uri, big_endian)
+    return "".join(out) if writer.fast(out, vr, data, tag, (tag,), creator, implicit, little_endian) else None
+
+
 def _fast_names(data: bytes) -> list[str] | None:
     """PN values as pydicom splits them (trailing padding dropped, then one per backslash), for
     ASCII text; None leaves the value to pydicom's conversion."""
@@ -627,15 +667,27 @@ def _fast_names(data: bytes) -> list[str] | None:
     return data.rstrip(b"\x00 ").decode("ascii").split("\\")
 
 
-def to_native_xml(ds: Dataset, *, include_file_meta: bool = False,
-                  bulk_threshold: int = BULK_THRESHOLD,
-                  bulk_uri: Callable[[TagPath], str] = default_bulk_uri,
-                  decode_raw: bool = True) -> etree._Element:
+def to_native_xml(ds: Dataset, **options) -> etree._Element:
     """The ``NativeDicomModel`` root element of ``ds`` (PS3.19 §A.1), namespace declared as the
-    default namespace; see the module docstring for the choices made. ``decode_raw`` False sends
-    every element through pydicom's conversion: the same XML, slower (the fast path's reference)."""
+    default namespace; see the module docstring for the choices made, and to_native_xml_counted for
+    the options."""
+    return to_native_xml_counted(ds, **options)[0]
+
+
+def to_native_xml_counted(ds: Dataset, *, include_file_meta: bool = False,
+                          bulk_threshold: int = BULK_THRESHOLD,
+                          bulk_uri: Callable[[TagPath], str] = default_bulk_uri,
+                          decode_raw: bool = True,
+                          bulk_markers: Collection[int] = frozenset()) -> tuple[etree._Element, int]:
+    """to_native_xml's root and its count of elements (``sum(1 for _ in root.iter())``), counted
+    in the text written: every ``<`` in it is markup (text and attribute values escape theirs), one
+    per element plus one per end tag (``</``). ``decode_raw`` False sends every element through
+    pydicom's conversion: the same XML, slower (the fast path's reference). ``bulk_markers``: tags
+    whose top-level element, when it has no value (a header read stopped there, store/header.py),
+    is written as a BulkData reference to the value not read."""
     encoding = getattr(ds, "original_encoding", (None, True))
-    writer = _Writer(bulk_threshold, bulk_uri, big_endian=encoding[1] is False, decode_raw=decode_raw)
+    writer = _Writer(bulk_threshold, bulk_uri, big_endian=encoding[1] is False, decode_raw=decode_raw,
+                     bulk_markers=bulk_markers)
     out = [f'<NativeDicomModel xmlns="{NAMESPACE}">']
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -644,7 +696,93 @@ def to_native_xml(ds: Dataset, *, include_file_meta: bool = False,
             writer.dataset(out, meta, ())
         writer.dataset(out, ds, ())
     out.append("</NativeDicomModel>")
-    return _parse("".join(out))
+    text = "".join(out)
+    return _parse(text), text.count("<") - text.count("</")
+
+
+_PART10_META = struct.Struct("<HH2sH")
+_IMPLICIT_LE, _EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
+
+
+def to_native_xml_from_part10(data: bytes, markers: dict[int, str]) -> tuple[etree._Element, int] | None:
+    """to_native_xml_counted(header_from_file(data), bulk_markers=markers) with ``markers`` (tag: VR)
+    put in the data set as empty elements, for a header given as Part-10 bytes up to its pixel data
+    (a de-identifier's rewritten header), written straight from the bytes: no data set is built.
+    None when any part of it is not what the fast path takes (then read it with pydicom): a syntax
+    other than a little endian one read as is, a data set encoded otherwise than declared, a command
+    set, a pixel data element, or an element the fast path leaves to pydicom."""
+    if len(data) < 132 or data[128:132] != b"DICM":
+        return None
+    at, syntax = 132, None
+    while at + 8 <= len(data):  # File Meta Information: always Explicit VR Little Endian (PS3.10 §7.1)
+        group, element, code, length = _PART10_META.unpack_from(data, at)
+        if group != 2:
+            break
+        at += 8
+        if code in (b"OB", b"OW", b"UN", b"SQ", b"UT", b"UC", b"UR", b"OD", b"OF", b"OL", b"OV", b"SV", b"UV"):
+            (length,) = struct.unpack_from("<L", data, at) if at + 4 <= len(data) else (None,)
+            at += 4
+        if length is None or length == _UNDEFINED or at + length > len(data):
+            return None
+        if element == 0x0010:
+            syntax = data[at:at + length].decode("ascii", "replace").strip(" \0")
+        at += length
+    implicit = _little_endian_implicit(syntax)
+    if implicit is None or len(data) - at < 8 or data[at:at + 2] == b"\0\0":
+        return None
+    if (not (0x40 < data[at + 4] < 0x5B and 0x40 < data[at + 5] < 0x5B)) != implicit:
+        return None  # pydicom would read it with the encoding found (dicom/reader.py declines it too)
+    try:
+        elements = _SequenceReader(data, implicit, True).item(at, len(data))[0]
+    except (_NotFast, struct.error):
+        return None
+    if any(tag in _PIXEL_TAGS for tag in elements) or any(tag in elements for tag in markers):
+        return None
+    writer = _Writer(BULK_THRESHOLD, default_bulk_uri, big_endian=False)
+    options = _conversion_options()
+    out = [f'<NativeDicomModel xmlns="{NAMESPACE}">']
+    creators: dict[int, str | None] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            for tag in sorted([*elements, *markers]):
+                if not tag & 0xFFFF:
+                    continue  # Group Length (module docstring)
+                if tag in markers:  # as the slow path writes an empty marker (bulk_markers)
+                    out.append(_start(tag, markers[tag]) + f'><BulkData uri="{_attr(default_bulk_uri((tag,)))}"/>'
+                               "</DicomAttribute>")
+                    continue
+                vr, value = elements[tag]
+                creator = _light_creator(elements, tag, creators)
+                if isinstance(value, bytes) and len(value) <= _MAX_REMEMBERED:
+                    fragment = _fragment(tag, vr, value, creator, implicit, True, False, options)
+                    if fragment is None:
+                        return None
+                    out.append(fragment)
+                elif not writer.fast(out, vr, value, tag, (tag,), creator, implicit, True):
+                    return None
+        except _NotFast:
+            return None
+    out.append("</NativeDicomModel>")
+    text = "".join(out)
+    return _parse(text), text.count("<") - text.count("</")
+
+
+def _little_endian_implicit(syntax: str | None) -> bool | None:
+    """Whether a data set of this transfer syntax is Implicit VR, None when it is not a little
+    endian one read as is (dicom/reader.py's choice)."""
+    if syntax == _IMPLICIT_LE:
+        return True
+    if syntax == _EXPLICIT_LE:
+        return False
+    if not syntax:
+        return None
+    from pydicom.uid import UID, PrivateTransferSyntaxes
+
+    ts = UID(syntax)
+    if ts in PrivateTransferSyntaxes or not ts.is_transfer_syntax or ts.is_deflated or not ts.is_little_endian:
+        return None
+    return False  # compressed: the data set is Explicit VR Little Endian (PS3.5 §A.4)
 
 
 def to_native_xml_bytes(ds: Dataset, **options) -> bytes:

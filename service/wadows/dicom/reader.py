@@ -122,9 +122,10 @@ def _read(fp: BinaryIO, stop_when: StopWhen) -> FileDataset | None:
                     return None
                 (length,) = _UL.unpack_from(buf, pos + 8)
                 head_len = 12
-        tag = BaseTag(group << 16 | element)
-        if tag == 0xFFFEE00D or length == _UNDEFINED:
+        number = group << 16 | element
+        if number == 0xFFFEE00D or length == _UNDEFINED:  # compared as an int: BaseTag's == is Python's
             return None
+        tag = BaseTag(number)
         if stop_when(tag, vr, length):
             ended_at = base + pos
             break

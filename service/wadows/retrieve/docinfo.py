@@ -49,7 +49,7 @@ from pydicom.dataset import Dataset
 from ..deid import DeidentificationRefused
 from ..deid.rewrite import rewrite
 from ..dicom.frames import FrameError, frame_count
-from ..dicom.nativexml import NAMESPACE, default_bulk_uri, to_native_xml
+from ..dicom.nativexml import to_native_xml_counted, to_native_xml_from_part10
 from ..dicom.tags import PIXEL_TAGS
 from ..security.policy import TRUSTED, Caller
 from ..audit.messages import TransferredInstance
@@ -67,7 +67,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wadows")
 
-_ATTRIBUTE = f"{{{NAMESPACE}}}DicomAttribute"
 _POSITIVE = re.compile(r"^\s*\+?0*[1-9][0-9]{0,9}\s*$")
 
 
@@ -189,7 +188,7 @@ def _document(source: ImagingDocumentSource, item: InformationDocument, request:
         except FrameError:
             frames = None
         try:
-            root = native_model(resolved)
+            root, nodes = native_model(resolved)
         except DeidentificationRefused:
             return resolved.error(ErrorCode.UNABLE_TO_ANONYMIZE,
                                   "This document cannot be de-identified under the server's profile and options")
@@ -197,7 +196,7 @@ def _document(source: ImagingDocumentSource, item: InformationDocument, request:
             log.error("document information failed (%s)", type(exc).__name__)  # never its message: it may quote values
             code = ErrorCode.UNABLE_TO_ANONYMIZE if resolved.anonymized else ErrorCode.PROCESSING_FAILURE
             return resolved.error(code, "This document's header could not be rendered as Native DICOM XML")
-        model = CachedModel(root, sum(1 for _ in root.iter()), frames, provenance.patient_id,
+        model = CachedModel(root, nodes, frames, provenance.patient_id,
                             provenance.patient_name)
         if not resolved.anonymized:  # never a de-identified model (modelcache.py)
             source.native_models.put(resolved.instance, model)
@@ -236,8 +235,9 @@ def _frame_refusal(item: InformationDocument, frames: int | None,
     return None
 
 
-def native_model(resolved: ResolvedDocument) -> etree._Element:
-    """The Native DICOM Model of the document's header, de-identified first when it goes out so."""
+def native_model(resolved: ResolvedDocument) -> tuple[etree._Element, int]:
+    """The Native DICOM Model of the document's header, de-identified first when it goes out so,
+    and its element count (the XPath cost estimate's N)."""
     header = resolved.header
     assert header is not None
     markers = {tag: header[tag] for tag in PIXEL_TAGS if tag in header}
@@ -249,28 +249,27 @@ def native_model(resolved: ResolvedDocument) -> etree._Element:
         if done is not None:
             return native_model_from_part10(done.header, markers)
         header = _deidentified(header, resolved.deidentifier, markers, plan)
-    return _marked(to_native_xml(header), markers)
+    return _marked(header, markers)
 
 
-def native_model_from_part10(data: bytes, markers: dict[int, DataElement]) -> etree._Element:
+def native_model_from_part10(data: bytes, markers: dict[int, DataElement]) -> tuple[etree._Element, int]:
     """The Native DICOM Model of a header given as Part-10 bytes up to its pixel data, such as a
     de-identifier's rewritten header (deid/stream.py rewrite_header), which leaves the pixel data
     element out: ``markers`` are the stored header's pixel data markers (store/header.py), put
     back and written as bulk references as native_model() writes them. Read again, every element
     is as the bytes have it, so the fast writer (dicom/nativexml.py) decodes each from its bytes."""
+    written = to_native_xml_from_part10(data, {tag: element.VR for tag, element in markers.items()})
+    if written is not None:
+        return written
     header = header_from_file(io.BytesIO(data))
     for tag, element in markers.items():
         header[tag] = element
-    return _marked(to_native_xml(header), markers)
+    return _marked(header, markers)
 
 
-def _marked(root: etree._Element, markers: Collection[int]) -> etree._Element:
-    """Each pixel data marker present in the object but not read, as a bulk reference."""
-    for node in root.iterchildren(_ATTRIBUTE):
-        tag = int(node.get("tag"), 16)
-        if tag in markers and len(node) == 0:  # present in the object, not read: a bulk reference
-            etree.SubElement(node, f"{{{NAMESPACE}}}BulkData", uri=default_bulk_uri((tag,)))
-    return root
+def _marked(header: Dataset, markers: Collection[int]) -> tuple[etree._Element, int]:
+    """The model, each pixel data marker (present in the object, not read) as a bulk reference."""
+    return to_native_xml_counted(header, bulk_markers=frozenset(markers))
 
 
 def _deidentified(header: Dataset, deid: Deidentifier, markers: dict, plan: ObjectPlan | None = None) -> Dataset:
