@@ -641,7 +641,9 @@ class _Writer:
 # the VR, the value's bytes, the private creator, the encoding, pydicom's conversion options; bulk
 # data URIs name the tag, which is in the key): remembering changes no byte of the XML, and a
 # de-identified header's fragments come from its own, de-identified, bytes.
-_MAX_REMEMBERED = 16 << 10  # longer values (rare: bulk ones are a reference) are not worth hashing
+# Longer values are rare (bulk ones are a reference) and not worth hashing; the bound also caps what the
+# 4,096 remembered fragments can hold (a few KB each: about 12 MB per worker at most).
+_MAX_REMEMBERED = 1 << 10
 
 
 def _conversion_options() -> tuple[bool, bool, bool]:
@@ -649,7 +651,7 @@ def _conversion_options() -> tuple[bool, bool, bool]:
     return (pydicom_config.datetime_conversion, pydicom_config.use_DS_numpy, pydicom_config.use_DS_decimal)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _fragment(tag: int, vr: str | None, data: bytes, creator: str | None, implicit: bool, little_endian: bool,
               big_endian: bool, options: tuple[bool, bool, bool]) -> str | None:
     """The DicomAttribute of a top-level raw element as _Writer.fast writes it with the default bulk
