@@ -140,9 +140,17 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> str:
     """Cut a line that is wider than the band may be, keeping its start (the name, the ID)."""
     if draw.textlength(text, font=face) <= width:
         return text
-    while text and draw.textlength(text + "…", font=face) > width:
-        text = text[:-1]
-    return text + "…" if text else ""
+    # The longest start that fits with the ellipsis, by bisection (a line's width grows with its
+    # length): a few measurements rather than one per character cut, which a thumbnail's narrow
+    # band made the larger part of drawing its annotation.
+    lo, hi = 0, len(text) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if draw.textlength(text[:mid] + "…", font=face) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…" if lo else ""
 
 
 def _block(img: Image.Image, lines: Sequence[str], face: Font, size: int, *, bottom: bool) -> None:
