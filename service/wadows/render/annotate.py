@@ -136,13 +136,24 @@ def annotation_lines(ds: Dataset, which: Iterable[str]) -> dict[str, list[str]]:
     return out
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> str:
-    """Cut a line that is wider than the band may be, keeping its start (the name, the ID)."""
-    if draw.textlength(text, font=face) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=face) > width:
-        text = text[:-1]
-    return text + "…" if text else ""
+def _fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> tuple[str, float]:
+    """Cut a line that is wider than the band may be, keeping its start (the name, the ID); with
+    the width of what is kept, which the band's size needs."""
+    whole = draw.textlength(text, font=face)
+    if whole <= width:
+        return text, whole
+    # The longest start that fits with the ellipsis, by bisection (a line's width grows with its
+    # length): a few measurements rather than one per character cut, which a thumbnail's narrow
+    # band made the larger part of drawing its annotation.
+    lo, hi, kept = 0, len(text) - 1, 0.0
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        length = draw.textlength(text[:mid] + "…", font=face)
+        if length <= width:
+            lo, kept = mid, length
+        else:
+            hi = mid - 1
+    return (text[:lo] + "…", kept) if lo else ("", 0.0)
 
 
 def _block(img: Image.Image, lines: Sequence[str], face: Font, size: int, *, bottom: bool) -> None:
@@ -152,11 +163,11 @@ def _block(img: Image.Image, lines: Sequence[str], face: Font, size: int, *, bot
     pad = max(2, size // 4)
     line_height = int(size * 1.25)
     width = img.width - 2 * pad
-    shown = [_fit(draw, line, face, width) for line in lines]
-    shown = [line for line in shown if line]
-    if not shown:
+    fitted = [fit for fit in (_fit(draw, line, face, width) for line in lines) if fit[0]]
+    if not fitted:
         return
-    text_w = max(int(draw.textlength(line, font=face)) for line in shown)
+    shown = [line for line, _ in fitted]
+    text_w = max(int(length) for _, length in fitted)
     band_h = line_height * len(shown) + 2 * pad
     top = img.height - band_h if bottom else 0
     black = 0 if img.mode == "L" else (0, 0, 0)

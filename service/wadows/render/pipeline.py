@@ -33,6 +33,7 @@ from .voi import Window, frame_view, modality_values, to_uint8, voi
 # may cost (PS3.18 §6.4.4 0005 "size exceeds limits" for the rest).
 MAX_SOURCE_PIXELS = 64 << 20
 _TABLE_LIMIT = 1 << 17   # distinct stored values worth a lookup table (16 bits signed or not)
+_PAD_LIMIT = 1 << 16     # unsigned samples index the table directly when it starts this low
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,19 @@ def _decode(ds: Dataset, index: int, open_value: Callable[[], BinaryIO] | None) 
         raise RenderError(ErrorCode.PROCESSING_FAILURE, "the pixel data cannot be decoded") from None
 
 
+def _table_index(stored: np.ndarray, lo: int) -> tuple[np.ndarray, int]:
+    """The frame as indexes into a table of its values from ``lo`` up, without an intp copy (numpy's
+    take() widens a narrow index as it goes, cheaper than a full int64 frame), and where ``lo`` sits
+    in those indexes: unsigned samples index themselves (the table is then padded below ``lo``, a
+    few KB at most), signed ones are offset by ``lo`` in their own width, modulo 2**bits, which is
+    the exact offset as the value range is below 2**bits, read as unsigned."""
+    if stored.dtype.kind == "u" and lo < _PAD_LIMIT:
+        return stored, lo
+    native = stored.dtype.newbyteorder("=")
+    offset = np.subtract(stored, native.type(lo), dtype=native)
+    return offset.view(f"u{native.itemsize}"), 0
+
+
 def _grayscale(frame: Frame, view: Dataset, request: RenderRequest) -> tuple[np.ndarray, Window | None, str]:
     stored = frame.pixels
     if stored.ndim != 2:
@@ -121,13 +135,13 @@ def _grayscale(frame: Frame, view: Dataset, request: RenderRequest) -> tuple[np.
         # (the same elementwise functions, so the same result, at a fraction of the cost).
         # The per-pixel modality values are built only if min/max needs them (no window, no VOI LUT);
         # one uint8 gather maps the frame.
-        # (An intp index: numpy converts any other to it for every gather.)
-        index = stored.astype(np.intp)
-        if lo:
-            index -= lo
         table = modality_values(np.arange(lo, hi + 1, dtype=stored.dtype), view)
-        result = voi(lambda: table[index], view, asked, stored, domain=table)
-        img = to_uint8(result.display)[index]
+        index, start = _table_index(stored, lo)
+        result = voi(lambda: np.take(table, index - start), view, asked, stored, domain=table)
+        lut = to_uint8(result.display)
+        if start:
+            lut = np.concatenate((np.zeros(start, np.uint8), lut))
+        img = np.take(lut, index)
     else:
         result = voi(modality_values(stored, view), view, asked, stored)
         img = to_uint8(result.display)

@@ -37,6 +37,7 @@ from ..render import RenderError, RenderRequest, check_object, render
 from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
 from ..store.base import HeaderRead, file_identity
+from ..store.header import header_and_offset
 from .errors import ErrorCode
 from .model import DocumentRequest, RegistryError, RetrieveResult
 from .resolve import ResolvedDocument, Unresolved, unavailable
@@ -243,16 +244,21 @@ def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bo
     (its regions and OCR see every frame, as RAD-69's), so it is read whole, within the size limit
     checked before. ``stored``: rendered from the stored header (_renders_as_stored), which is then
     the one resolve.py read for the decision, when the file opened now is the one it was read from;
-    only the pixel data's position is read here, not the header again."""
+    only the pixel data's position is read here, not the header again. Otherwise the header is read
+    as resolve.py reads it (store/header.py, the fast reader of dicom/reader.py for the common case)
+    and the pixel data found after it; pydicom's deferred parse (transfer/source.py) is kept for
+    what that declines (a non-seekable stream, big endian, deflated)."""
     with source.backend.open(resolved.instance) as f:
         if whole:
             yield dcmread(f), None
             return
-        read = resolved.header_read if stored else None
+        read = resolved.header_read if stored else _header_read(f)
         on_disk = _pixel_value(f, read) if read is not None else None
         if on_disk is not None:
             yield read.dataset, on_disk
             return
+        if read is not None:
+            f.seek(0)  # a seekable file (the held header's, or _header_read's): pydicom starts again
         opened = open_source(f)
         try:
             # Explicit VR Big Endian (retired): the value is taken through pydicom, which swaps it.
@@ -262,13 +268,30 @@ def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bo
             opened.close()
 
 
+def _header_read(f: BinaryIO) -> HeaderRead | None:
+    """The header of the file ``f`` (seekable, at byte 0) up to its pixel data, or None, ``f`` back
+    at byte 0, when it cannot be read that way (a header store/header.py refuses: pydicom tries)."""
+    try:
+        if not f.seekable():
+            return None
+    except (AttributeError, OSError, ValueError):
+        return None
+    try:
+        ds, pixel_at = header_and_offset(f)
+    except (OSError, ValueError):
+        f.seek(0)
+        return None
+    return HeaderRead(ds, pixel_at, None)  # type: ignore[arg-type]  # f itself: no identity to compare
+
+
 def _pixel_value(f: BinaryIO, read: HeaderRead) -> Callable[[], BinaryIO] | None:
     """Where the pixel data value of ``read``'s file starts in ``f``, if ``f`` is that same file (its
     identity, as RAD-69 checks before streaming a held header) and the element there is the one the
-    header stopped at, in a little endian encoding; else None (the header is then read again)."""
+    header stopped at, in a little endian encoding; else None (the header is then read again).
+    ``read.identity`` None: ``read`` was just made from ``f`` itself (_header_read)."""
     ts = read.dataset.file_meta.get("TransferSyntaxUID") if hasattr(read.dataset, "file_meta") else None
     try:
-        if ts is None or file_identity(f.fileno()) != read.identity:
+        if ts is None or (read.identity is not None and file_identity(f.fileno()) != read.identity):
             return None
         ts = UID(str(ts))
         if not ts.is_little_endian or ts.is_deflated:
