@@ -281,7 +281,7 @@ def _header_read(f: BinaryIO) -> HeaderRead | None:
     except (OSError, ValueError):
         f.seek(0)
         return None
-    return HeaderRead(ds, pixel_at, None)  # type: ignore[arg-type]  # f itself: no identity to compare
+    return HeaderRead(ds, pixel_at, None)  # f itself: no identity to compare
 
 
 def _pixel_value(f: BinaryIO, read: HeaderRead) -> Callable[[], BinaryIO] | None:

@@ -47,7 +47,9 @@ class HeaderRead:
 
     dataset: Dataset
     pixel_at: int  # offset of the first pixel data element, or of the end of the object
-    identity: FileIdentity
+    # None: read from the very file object it is used with (retrieve/rendered.py), nothing to compare;
+    # a comparison with a file's identity then fails, so RAD-69 reads such a header again.
+    identity: FileIdentity | None
 
 
 class Backend(Protocol):
