@@ -49,6 +49,7 @@ def test_server_setting_errors_name_the_key(tmp_path, text, message):
 @pytest.mark.parametrize("key, bad, good", [
     ("max_blanked_object_bytes", (0, -1), (1, 256 << 20)),
     ("max_dimension", (0, 65536), (1, 65535)),
+    ("header_cache_mib", (-1, (1 << 20) + 1), (0, 1 << 20)),
 ])
 def test_render_limits_out_of_range_are_errors_naming_the_key(tmp_path, key, bad, good):
     f = tmp_path / "c.toml"

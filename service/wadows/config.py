@@ -148,6 +148,7 @@ class RenderConfig:
     # An anonymized rendering whose pixels a pixel rule must blank reads the whole object (the rule and
     # OCR see every frame): above this many stored bytes it is refused with 0005 instead.
     max_blanked_object_bytes: int = 256 << 20
+    header_cache_mib: int = 64
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,8 @@ def load_config(path: Path | None = None, **overrides: Any) -> Config:
             raise ConfigError(f"'information.{key}' must be between {low} and {high}")
     if cfg.render.max_blanked_object_bytes < 1:
         raise ConfigError("render.max_blanked_object_bytes must be positive")
+    if not 0 <= cfg.render.header_cache_mib <= 1 << 20:
+        raise ConfigError(f"'render.header_cache_mib' must be between 0 and {1 << 20}")
     if cfg.server.max_documents < 1 or cfg.server.max_request_bytes < 1024 or cfg.server.chunk_size < 4096:
         raise ConfigError("server limits are too small (max_documents >= 1, max_request_bytes >= 1024, chunk_size >= 4096)")
     if cfg.deid.verify_pixels not in ("auto", True, False):

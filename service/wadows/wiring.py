@@ -59,6 +59,7 @@ def create_app(config: Config, backend: Backend) -> WadoWsApp:
         max_information_bytes=config.information.max_response_mib << 20,
         native_model_cache_bytes=config.information.cache_mib << 20,
         max_blanked_render_bytes=config.render.max_blanked_object_bytes,
+        render_header_cache_bytes=config.render.header_cache_mib << 20,
     )
     logging.getLogger("spyne").setLevel(logging.CRITICAL)  # spyne logs request documents on errors
     # pydicom's warnings quote the values they complain about (names, UIDs): never in our logs.

@@ -5,12 +5,11 @@ memory; nothing de-identified is remembered or answered from memory; the bound h
 from __future__ import annotations
 
 import os
-import shutil
 
 import pydicom
 import pytest
-from pydicom.data import get_testdata_file
 
+from support.filestores import indexed_copies
 from wadows.retrieve.anonymize import Anonymizers
 from wadows.retrieve.docinfo import InformationDocument, InformationRequest, \
     retrieve_imaging_document_set_information as information
@@ -38,13 +37,7 @@ class CountingStore(FileStore):
 
 @pytest.fixture()
 def store(tmp_path):
-    root = tmp_path / "store"
-    root.mkdir()
-    for name in FILES:
-        shutil.copyfile(get_testdata_file(name), root / name)
-    s = CountingStore(root, tmp_path / "index.sqlite")
-    s.refresh()
-    return root, s
+    return indexed_copies(tmp_path, FILES, CountingStore)
 
 
 def source_for(store, cache_bytes=128 << 20) -> ImagingDocumentSource:
@@ -113,7 +106,7 @@ def test_the_bound_in_bytes_holds(store):
     nodes = {}
     source = source_for(store)
     ask(source, docs(store))
-    for instance, model in source.native_models._items.items():
+    for instance, (model, _cost) in source.native_models._items.items():
         nodes[instance.location] = model.nodes
     small = min(nodes.values()) * NODE_BYTES
     bounded = source_for(store, cache_bytes=small)

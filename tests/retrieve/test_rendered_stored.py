@@ -4,7 +4,8 @@ answer must be the one the de-identified header gives. Every Part-10 object pydi
 ship, the bundled samples and a burned-in CT go through RetrieveRenderedImagingDocumentSet twice,
 with the stored-header path and with it switched off (every document then de-identified before
 rendering, as it always was), under four option sets; the images, their parameters, the
-SourceDocumentUniqueIds and the errors must be identical, byte for byte."""
+SourceDocumentUniqueIds and the errors must be identical, byte for byte. Without Anonymize, the
+stored header remembered after a first rendering must render the same as one read again."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import collections
 import json
 import shutil
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pydicom
@@ -145,3 +147,31 @@ def test_rendered_from_the_stored_header_is_the_de_identified_rendering(stores, 
     print(f"\n{case}: {rendered_docs} rendered, {stored_used.count(True)} from the stored header, errors {dict(codes)}")
     assert rendered_docs >= 80, rendered_docs
     assert stored_used.count(True) >= 60 and False in stored_used
+
+
+def test_rendering_again_from_the_remembered_header_is_the_same(stores, monkeypatch):
+    """Without Anonymize a stored header, once read, is remembered ([render] header_cache_mib): the
+    corpus rendered a second time (annotated, windowed, as a region: every attribute the renderer
+    reads) must give what it gave the first time and what a server remembering nothing gives."""
+    reads = []
+    read = rendered.header_and_offset
+    monkeypatch.setattr(rendered, "header_and_offset", lambda f: reads.append(1) or read(f))
+    params = {"annotation": "patient,technique", "region": "0.1,0.1,0.9,0.8", "rows": "96"}
+    first_reads = second_reads = remembered = 0
+    for fs, docs in stores:
+        plain = [replace(d, anonymize=None) for d in docs]
+        remembering = ImagingDocumentSource(fs, SourceSettings(frozenset({REPO})))
+        forgetting = ImagingDocumentSource(fs, SourceSettings(frozenset({REPO}), render_header_cache_bytes=0))
+        reads.clear()
+        first = _answers(remembering, plain, "image/png", params)
+        first_reads += len(reads)
+        reads.clear()
+        second = _answers(remembering, plain, "image/png", params)
+        second_reads += len(reads)
+        assert second == first == _answers(forgetting, plain, "image/png", params)
+        assert len(forgetting.render_headers) == 0
+        remembered += len(remembering.render_headers)
+    # Not vacuous: most headers came from memory the second time. The others are read each time:
+    # objects without pixel data (answered 0007), big endian or deflated ones (pydicom reads those).
+    print(f"\nheader reads: {first_reads} the first time, {second_reads} the second ({remembered} remembered)")
+    assert remembered >= 120 and second_reads == first_reads - remembered, (first_reads, second_reads, remembered)

@@ -23,8 +23,8 @@ de-identified object carries. The one difference: when a pixel rule blanks burne
 decodes the pixel data and may rewrite attributes that describe its encoding (transfer syntax,
 photometric interpretation); with no pixel data read, this answer describes the object as stored.
 
-A document answered as stored has its model remembered (modelcache.py, keyed by the index entry and
-the file's identity, which the store checks on every open), so asking again costs the XPath only; a
+A document answered as stored has its model remembered (modelcache.py, remembered.py: keyed by the
+index entry and the file's identity, which the store checks on every open), so asking again costs the XPath only; a
 de-identified model is never remembered, nor is one used for a de-identified answer.
 
 FrameNumber (§6.4.3.2) is checked against the object's frames (urn:dicom:wado:0018 outside them,
@@ -199,7 +199,7 @@ def _document(source: ImagingDocumentSource, item: InformationDocument, request:
         model = CachedModel(root, nodes, frames, provenance.patient_id,
                             provenance.patient_name)
         if not resolved.anonymized:  # never a de-identified model (modelcache.py)
-            source.native_models.put(resolved.instance, model)
+            source.native_models.put(resolved.instance, model, model.size)
     refused = _frame_refusal(item, model.frames, resolved)
     if refused is not None:
         return refused

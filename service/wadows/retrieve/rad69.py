@@ -31,7 +31,9 @@ from ..store.base import Backend, FileIdentity, StoredInstance, file_identity
 from ..store.errors import InstanceChanged
 from . import transfer
 from .errors import ErrorCode
-from .modelcache import NativeModelCache
+from ..store.base import HeaderRead
+from .modelcache import CachedModel
+from .remembered import Remembered
 from .model import DocumentRequest, DocumentResult, RegistryError, RetrieveRequest, RetrieveResult
 from .resolve import DocumentResolver, ResolvedDocument, Unresolved, deidentification_failed, unavailable
 from .xpath import XPathLimits
@@ -66,6 +68,9 @@ class SourceSettings:
     # An anonymized rendering that a pixel rule blanks reads the whole object; larger ones get 0005
     # ([render] max_blanked_object_bytes). Every other rendering reads one frame.
     max_blanked_render_bytes: int = 256 << 20
+    # The stored headers the rendered operation read, remembered for rendering them again
+    # ([render] header_cache_mib; rendered.py).
+    render_header_cache_bytes: int = 64 << 20
     # RetrieveImagingDocumentSetInformation ([information]): the XPath bounds (xpath.py), all answers
     # of one response together (serialised bytes), and the plain models remembered (modelcache.py).
     xpath_limits: XPathLimits = XPathLimits()
@@ -82,7 +87,8 @@ class ImagingDocumentSource:
         self.settings = settings
         self.anonymizers = anonymizers
         self.resolver = DocumentResolver(backend, settings.repository_unique_ids, anonymizers)
-        self.native_models = NativeModelCache(settings.native_model_cache_bytes)
+        self.native_models: Remembered[CachedModel] = Remembered(settings.native_model_cache_bytes)
+        self.render_headers: Remembered[HeaderRead] = Remembered(settings.render_header_cache_bytes)
 
     def retrieve_imaging_document_set(self, request: RetrieveRequest, caller: Caller = TRUSTED) -> RetrieveResult:
         result = RetrieveResult()

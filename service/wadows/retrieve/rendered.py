@@ -40,6 +40,7 @@ from ..store.base import HeaderRead, file_identity
 from ..store.header import header_and_offset
 from .errors import ErrorCode
 from .model import DocumentRequest, RegistryError, RetrieveResult
+from .remembered import Remembered
 from .resolve import ResolvedDocument, Unresolved, unavailable
 from .transfer.source import open_source
 
@@ -247,14 +248,23 @@ def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bo
     only the pixel data's position is read here, not the header again. Otherwise the header is read
     as resolve.py reads it (store/header.py, the fast reader of dicom/reader.py for the common case)
     and the pixel data found after it; pydicom's deferred parse (transfer/source.py) is kept for
-    what that declines (a non-seekable stream, big endian, deflated)."""
+    what that declines (a non-seekable stream, big endian, deflated). Without Anonymize, a header
+    read that way is remembered ([render] header_cache_mib, _remember): rendering the object again
+    reads only its frame (about a quarter of a 128-px thumbnail's cost was the header)."""
     with source.backend.open(resolved.instance) as f:
         if whole:
             yield dcmread(f), None
             return
-        read = resolved.header_read if stored else _header_read(f)
+        # Remembered only where nothing changes the header: de-identification works on it in place.
+        memory = source.render_headers if resolved.deidentifier is None else None
+        read = resolved.header_read if stored else (memory.get(resolved.instance) if memory is not None else None)
+        fresh = read is None
+        if fresh:
+            read = _header_read(f)
         on_disk = _pixel_value(f, read) if read is not None else None
         if on_disk is not None:
+            if fresh and memory is not None:
+                _remember(memory, resolved, read, f)
             yield read.dataset, on_disk
             return
         if read is not None:
@@ -282,6 +292,26 @@ def _header_read(f: BinaryIO) -> HeaderRead | None:
         f.seek(0)
         return None
     return HeaderRead(ds, pixel_at, None)  # f itself: no identity to compare
+
+
+HEADER_COST = 32          # bytes of memory per byte of header, once read and used (a CT header: 23 measured)
+MAX_REMEMBERED_HEADER = 64 << 10   # longer headers (enhanced multi-frame objects) are read each time
+
+
+def _remember(memory: Remembered[HeaderRead], resolved: ResolvedDocument, read: HeaderRead, f: BinaryIO) -> None:
+    """Keep a stored header, just read from ``f`` and used, for rendering the object again: keyed by
+    its index entry, so by the file's identity the store checks on every open (remembered.py); with
+    this file's identity, which _pixel_value compares with the file opened next time. Only a header
+    no de-identifier touches goes in (_opened), and rendering only reads it (render/ never sets an
+    element), so it is the stored header whenever it comes out."""
+    if read.pixel_at > MAX_REMEMBERED_HEADER:
+        return
+    try:
+        identity = file_identity(f.fileno())
+    except (AttributeError, OSError, ValueError):
+        return
+    memory.put(resolved.instance, HeaderRead(read.dataset, read.pixel_at, identity),
+               HEADER_COST * read.pixel_at + 4096)
 
 
 def _pixel_value(f: BinaryIO, read: HeaderRead) -> Callable[[], BinaryIO] | None:
