@@ -93,10 +93,11 @@ def get(conn: http.client.HTTPConnection, path: str) -> int:
 
 def start_wadows(store: Path, work: Path, workers: int | None = None,
                  wadows: Path | None = None, threads: int | None = None,
-                 active_threads: int | None = None) -> tuple[subprocess.Popen, int]:
+                 active_threads: int | None = None, extra_config: str = "") -> tuple[subprocess.Popen, int]:
     """``workers``: [server] workers (None: the default, one per core); ``wadows``: another checkout's
     `wadows` script (a baseline timed in the same run), else this one's; ``threads``: [server] threads
-    (None: the default); ``active_threads``: [server] active_threads (None: the default)."""
+    (None: the default); ``active_threads``: [server] active_threads (None: the default);
+    ``extra_config``: TOML tables appended to the configuration."""
     port = free_port()
     cfg = work / "bench.toml"
     # Unauthenticated requests trusted: plain rows measure retrieval; Anonymize rows ask for it per request.
@@ -104,7 +105,8 @@ def start_wadows(store: Path, work: Path, workers: int | None = None,
                    f"[deid]\nkey_file = \"{work / 'deid.key'}\"\n"
                    + "[server]\n" + (f"workers = {workers}\n" if workers is not None else "")
                    + (f"threads = {threads}\n" if threads is not None else "")
-                   + (f"active_threads = {active_threads}\n" if active_threads is not None else ""))
+                   + (f"active_threads = {active_threads}\n" if active_threads is not None else "")
+                   + extra_config)
     proc = subprocess.Popen([str(wadows or Path(sys.executable).parent / "wadows"), "serve", "--store", str(store),
                              "--port", str(port), "--index", str(work / "index.sqlite"), "--config", str(cfg)],
                             stdout=subprocess.DEVNULL, stderr=(work / "wadows.log").open("wb"))

@@ -1,6 +1,8 @@
 """The stored headers the rendered operation remembers (retrieve/rendered.py _remember, remembered.py):
 rendering the same objects again reads no header and gives the same images; a changed file is never
-rendered from memory; nothing is remembered or rendered from memory with Anonymize; the bound holds.
+rendered from memory; with Anonymize a remembered header serves only where the image is rendered as
+stored (the de-identifier's decision reads it, the pixels come from it), never where it is
+de-identified (an annotation's text); the bound holds.
 The corpus-wide comparison is tests/retrieve/test_rendered_stored.py."""
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def test_a_changed_file_is_never_rendered_from_memory(store, reads):
     assert after == render(source_for(store, 0), store, ["CT_small.dcm"], annotation=None)[0]
 
 
-def test_nothing_is_remembered_or_rendered_from_memory_with_anonymize(store, reads, monkeypatch):
+def test_an_annotated_anonymized_rendering_never_comes_from_memory(store, reads, monkeypatch):
     drawn: list[list[str]] = []
     lines_of = annotate.annotation_lines
     monkeypatch.setattr(annotate, "annotation_lines",
@@ -95,6 +97,34 @@ def test_nothing_is_remembered_or_rendered_from_memory_with_anonymize(store, rea
     for name, lines in zip(FILES, drawn):
         family = pydicom.dcmread(store[0] / name, stop_before_pixels=True).PatientName.family_name
         assert family and not any(family in line for line in lines), (name, lines)
+
+
+def result_of(source, store, anonymize):
+    docs = []
+    for name in FILES:
+        ds = pydicom.dcmread(store[0] / name, stop_before_pixels=True)
+        docs.append(RenderedDocumentRequest(
+            DocumentRequest(str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), REPO_ID, str(ds.SOPInstanceUID),
+                            anonymize=anonymize), ("image/jpeg",), rows="64"))
+    result = retrieve_rendered_imaging_document_set(source, RenderedRequest(tuple(docs)))
+    return [(d.source_document_unique_id, d.parameters, d.data) for d in result.documents], result.errors
+
+
+def test_an_anonymized_rendering_as_stored_reads_the_remembered_header(store, monkeypatch):
+    source = source_for(store)
+    opened = []
+    header_read = store[1].header_read
+    monkeypatch.setattr(store[1], "header_read", lambda instance: opened.append(1) or header_read(instance))
+    first = result_of(source, store, "yes")
+    assert len(opened) == len(FILES) == len(source.render_headers)   # the decision's reads, kept
+    again = result_of(source, store, "yes")
+    assert len(opened) == len(FILES) and again == first              # decided from memory
+    plain = result_of(source, store, None)
+    assert len(opened) == len(FILES)                                 # and plain rendering too
+    assert [d[2] for d in plain[0]] == [d[2] for d in first[0]]      # the same pixels
+    new = {d[0] for d in first[0]}
+    assert not new & {d[0] for d in plain[0]}                        # new SOP Instance UIDs only when asked
+    assert result_of(source_for(store, 0), store, "yes") == first
 
 
 def test_the_bound_in_bytes_holds(store, reads):

@@ -149,7 +149,8 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
               result: RenderedResult) -> RenderedDocument | RegistryError:
     # The header is read here only when anonymizing (the decision needs it); otherwise the one parse
     # is the renderer's, of the object opened with its bulk values on disk (_opened).
-    resolved = source.resolver.resolve(doc.document, caller, header_wanted=lambda _i: False, opens_itself=True)
+    resolved = source.resolver.resolve(doc.document, caller, header_wanted=lambda _i: False, opens_itself=True,
+                                       remembered=source.render_headers.get)
     result.anonymized |= resolved.anonymized
     if isinstance(resolved, Unresolved):
         return resolved.error
@@ -255,15 +256,17 @@ def _opened(source: ImagingDocumentSource, resolved: ResolvedDocument, whole: bo
         if whole:
             yield dcmread(f), None
             return
-        # Remembered only where nothing changes the header: de-identification works on it in place.
-        memory = source.render_headers if resolved.deidentifier is None else None
-        read = resolved.header_read if stored else (memory.get(resolved.instance) if memory is not None else None)
-        fresh = read is None
-        if fresh:
+        # Remembered where the header is only read, never where it is de-identified (in place).
+        memory = source.render_headers if resolved.deidentifier is None or stored else None
+        if stored:
+            read = resolved.header_read   # the decision's, read from the file or remembered (resolve.py)
+        else:
+            read = memory.get(resolved.instance) if memory is not None else None
+        if read is None:
             read = _header_read(f)
         on_disk = _pixel_value(f, read) if read is not None else None
         if on_disk is not None:
-            if fresh and memory is not None:
+            if memory is not None:
                 _remember(memory, resolved, read, f)
             yield read.dataset, on_disk
             return
@@ -299,15 +302,18 @@ MAX_REMEMBERED_HEADER = 64 << 10   # longer headers (enhanced multi-frame object
 
 
 def _remember(memory: Remembered[HeaderRead], resolved: ResolvedDocument, read: HeaderRead, f: BinaryIO) -> None:
-    """Keep a stored header, just read from ``f`` and used, for rendering the object again: keyed by
-    its index entry, so by the file's identity the store checks on every open (remembered.py); with
-    this file's identity, which _pixel_value compares with the file opened next time. Only a header
-    no de-identifier touches goes in (_opened), and rendering only reads it (render/ never sets an
-    element), so it is the stored header whenever it comes out."""
+    """Keep a stored header, read from ``f`` and used, for rendering the object again: keyed by its
+    index entry, so by the file's identity the store checks on every open (remembered.py); with this
+    file's identity, which _pixel_value compares with the file opened next time. Only a header that
+    nothing changes goes in (_opened): rendering only reads it (render/ never sets an element), and
+    so does the de-identifier's decision (Deidentifier.decide changes nothing), which reads a
+    remembered header for Anonymize (resolve.py); de-identifying works on a header read afresh."""
     if read.pixel_at > MAX_REMEMBERED_HEADER:
         return
+    if memory.get(resolved.instance) is read:
+        return
     try:
-        identity = file_identity(f.fileno())
+        identity = read.identity if read.identity is not None else file_identity(f.fileno())
     except (AttributeError, OSError, ValueError):
         return
     memory.put(resolved.instance, HeaderRead(read.dataset, read.pixel_at, identity),

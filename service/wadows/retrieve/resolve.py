@@ -84,12 +84,16 @@ class DocumentResolver:
 
     def resolve(self, doc: DocumentRequest, caller: Caller, *, anonymize_all: str | None = None,
                 header_wanted: Callable[[StoredInstance], bool] | None = None,
-                opens_itself: bool = False) -> ResolvedDocument | Unresolved:
+                opens_itself: bool = False,
+                remembered: Callable[[StoredInstance], HeaderRead | None] | None = None) -> ResolvedDocument | Unresolved:
         """``anonymize_all`` is the request-level Anonymize, which a document's own overrides.
         ``header_wanted`` says whether the operation will need the header anyway: that read is then
         the availability check (one open, or one archive fetch, not two). ``opens_itself``: the
         operation opens the object before it answers anything (the rendered operation renders each
-        image whole first), so that open is the check and none is made here."""
+        image whole first), so that open is the check and none is made here. ``remembered``: the
+        stored header the operation kept from an earlier read of this index entry, if any, which the
+        decision then reads instead of the file (only with ``opens_itself``: the operation's own open
+        checks the file is still the one indexed, and the header is compared with it there)."""
 
         def refused(code: ErrorCode, context: str, anonymized: bool = False) -> Unresolved:
             return Unresolved(_error(doc, code, context), anonymized)
@@ -121,7 +125,9 @@ class DocumentResolver:
         header = read = None
         try:
             # Fail here, per document, rather than cutting the response short once it has started.
-            if anonymize and hasattr(self.backend, "header_read"):
+            if anonymize and opens_itself and remembered is not None and (read := remembered(instance)) is not None:
+                header = read.dataset
+            elif anonymize and hasattr(self.backend, "header_read"):
                 read = self.backend.header_read(instance)
                 header = read.dataset
             elif anonymize or (header_wanted is not None and header_wanted(instance)):
