@@ -49,7 +49,10 @@ def curl_config(requests: list[tuple[str, Path | None]], out: Path) -> Path:
             lines.append("next")
         lines += [f'url = "{url}"', 'output = "/dev/null"', "silent", "fail", 'write-out = "%{http_code}\\n"']
         if body is not None:
-            lines += [f'data-binary = "@{body}"', f'header = "Content-Type: {SOAP}"']
+            # No "Expect: 100-continue" (curl 7 sends it for bodies over 1 KB and then waits on its own
+            # loop, ~2.5 ms a request here, where the server's 100 comes back in 0.2 ms): the SOAP
+            # clients of the interop suite (JAX-WS, gSOAP, zeep, node-soap) send none either.
+            lines += [f'data-binary = "@{body}"', f'header = "Content-Type: {SOAP}"', 'header = "Expect:"']
     out.write_text("\n".join(lines) + "\n")
     return out
 
