@@ -1,0 +1,86 @@
+"""The header of one data element of a little endian data set, read from bytes (PS3.5 §7.1): its tag,
+VR, value length and where its value starts. Every byte-level reader (reader.py, part10.py,
+nativexml.py, deid/rewrite.py) reads headers through ``read_explicit`` or
+``read_implicit``, so the encoding's corner cases
+are decided once, here:
+
+- Explicit VR (§7.1.2): the VR's two characters, then a 16-bit length, or, for the VRs of Table 7.1-1
+  (vr.LONG_VRS), two reserved bytes and a 32-bit length. Two characters that are no VR of Table
+  6.2-1 raise UnknownVR: most readers decline such a header, the others take UnknownVR.header.
+- Implicit VR (§7.1.3): a 32-bit length, no VR (None).
+- The Item, Item Delimitation and Sequence Delimitation Items (FFFE,E000 / E00D / E0DD, §7.5) have no
+  VR in either encoding: a 32-bit length, VR None.
+- The undefined length 0xFFFFFFFF (§7.1.1) is given as read: where it may stand (a sequence, an
+  item) is the caller's to decide.
+- A header that does not fit before ``end`` raises TruncatedHeader, whichever its form.
+
+One call per element costs what the unpacking costs (bench/element_headers.py measures the readers
+that use it); the structs are shared for the writers of the same headers.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+from .tags import ITEM_GROUP
+from .vr import LONG_VR_CODES, VR_OF_CODE
+
+# Implicit VR element headers, and item and delimitation item headers in both encodings.
+TAG_LENGTH = struct.Struct("<HHL")
+# Explicit VR element headers: the 16-bit length form and the 32-bit one (reserved bytes skipped).
+EXPLICIT_SHORT = struct.Struct("<HH2sH")
+EXPLICIT_LONG = struct.Struct("<HH2s2xL")
+_UL = struct.Struct("<L")
+# VR codes by form, the 16-bit one first: most elements of a header have it, one lookup finds them.
+_SHORT_VR_OF = {code: vr for code, vr in VR_OF_CODE.items() if code not in LONG_VR_CODES}
+_LONG_VR_OF = {code: vr for code, vr in VR_OF_CODE.items() if code in LONG_VR_CODES}
+
+Header = tuple[int, "str | None", int, int]  # tag, VR, value length, where the value starts
+
+
+class TruncatedHeader(ValueError):
+    """The bytes end inside an element header."""
+
+
+class UnknownVR(ValueError):
+    """An Explicit VR header whose two VR characters are no VR of PS3.5 Table 6.2-1. ``header`` is
+    what it reads as, a 16-bit length (the only form such a header can have been written with) and
+    the characters as latin-1, for a reader that takes it as it comes."""
+
+    def __init__(self, header: Header) -> None:
+        super().__init__(f"no VR {header[1]!r} at ({header[0] >> 16:04X},{header[0] & 0xFFFF:04X})")
+        self.header = header
+
+
+def read_explicit(buf: bytes, pos: int, end: int) -> Header:
+    """The Explicit VR Little Endian element header at ``pos`` of ``buf``, which holds data up to
+    ``end``: (tag, VR, value length, where the value starts); see the module docstring for its forms."""
+    if pos + 8 > end:
+        raise TruncatedHeader(pos)
+    group, element, code, length = EXPLICIT_SHORT.unpack_from(buf, pos)
+    vr = _SHORT_VR_OF.get(code)
+    if vr is not None and group != ITEM_GROUP:  # before the VR: an item's length could spell one
+        return group << 16 | element, vr, length, pos + 8
+    if group == ITEM_GROUP:
+        return group << 16 | element, None, _UL.unpack_from(buf, pos + 4)[0], pos + 8
+    vr = _LONG_VR_OF.get(code)
+    if vr is not None:
+        if pos + 12 > end:
+            raise TruncatedHeader(pos)
+        return group << 16 | element, vr, _UL.unpack_from(buf, pos + 8)[0], pos + 12
+    raise UnknownVR((group << 16 | element, code.decode("latin-1"), length, pos + 8))
+
+
+def read_implicit(buf: bytes, pos: int, end: int) -> Header:
+    """The Implicit VR Little Endian element header at ``pos``, as read_explicit gives it (VR None);
+    also an Item's or a delimitation item's header in either encoding, which has this form (§7.5)."""
+    if pos + 8 > end:
+        raise TruncatedHeader(pos)
+    group, element, length = TAG_LENGTH.unpack_from(buf, pos)
+    return group << 16 | element, None, length, pos + 8
+
+
+def header_reader(implicit: bool) -> Callable[[bytes, int, int], Header]:
+    """read_implicit or read_explicit: chosen once per data set, each call is the cheaper for it."""
+    return read_implicit if implicit else read_explicit
