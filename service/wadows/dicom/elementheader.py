@@ -1,21 +1,21 @@
-"""The header of one data element of a little endian data set, read from bytes (PS3.5 §7.1): its tag,
-VR, value length and where its value starts. Every byte-level reader (reader.py, part10.py,
-nativexml.py, deid/rewrite.py) reads headers through ``read_explicit`` or
-``read_implicit``, so the encoding's corner cases
-are decided once, here:
+"""The header of one data element, read from bytes (PS3.5 §7.1): its tag, VR, value length and where
+its value starts. Every byte-level reader of headers (reader.py, part10.py read_element_header,
+nativexml.py, deid/rewrite.py) reads them through ``read_explicit`` / ``read_implicit`` (little endian)
+or ``header_reader``, so the encoding's facts and corner cases are decided here, once:
 
 - Explicit VR (§7.1.2): the VR's two characters, then a 16-bit length, or, for the VRs of Table 7.1-1
   (vr.LONG_VRS), two reserved bytes and a 32-bit length. Two characters that are no VR of Table
   6.2-1 raise UnknownVR: most readers decline such a header, the others take UnknownVR.header.
-- Implicit VR (§7.1.3): a 32-bit length, no VR (None).
+- Implicit VR (§7.1.3): a 32-bit length, no VR (None), whatever the tag (a private one too).
 - The Item, Item Delimitation and Sequence Delimitation Items (FFFE,E000 / E00D / E0DD, §7.5) have no
   VR in either encoding: a 32-bit length, VR None.
 - The undefined length 0xFFFFFFFF (§7.1.1) is given as read: where it may stand (a sequence, an
   item) is the caller's to decide.
 - A header that does not fit before ``end`` raises TruncatedHeader, whichever its form.
 
-One call per element costs what the unpacking costs (bench/element_headers.py measures the readers
-that use it); the structs are shared for the writers of the same headers.
+These run once per element of every header the server reads, so each is a plain function of one
+encoding (header_reader picks it once per data set), the short form found by one dict lookup;
+bench/element_headers.py times the paths that call them.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ TAG_LENGTH = struct.Struct("<HHL")
 # Explicit VR element headers: the 16-bit length form and the 32-bit one (reserved bytes skipped).
 EXPLICIT_SHORT = struct.Struct("<HH2sH")
 EXPLICIT_LONG = struct.Struct("<HH2s2xL")
-_UL = struct.Struct("<L")
 # VR codes by form, the 16-bit one first: most elements of a header have it, one lookup finds them.
 _SHORT_VR_OF = {code: vr for code, vr in VR_OF_CODE.items() if code not in LONG_VR_CODES}
 _LONG_VR_OF = {code: vr for code, vr in VR_OF_CODE.items() if code in LONG_VR_CODES}
 
 Header = tuple[int, "str | None", int, int]  # tag, VR, value length, where the value starts
+HeaderReader = Callable[[bytes, int, int], Header]
 
 
 class TruncatedHeader(ValueError):
@@ -53,34 +53,48 @@ class UnknownVR(ValueError):
         self.header = header
 
 
-def read_explicit(buf: bytes, pos: int, end: int) -> Header:
-    """The Explicit VR Little Endian element header at ``pos`` of ``buf``, which holds data up to
-    ``end``: (tag, VR, value length, where the value starts); see the module docstring for its forms."""
-    if pos + 8 > end:
-        raise TruncatedHeader(pos)
-    group, element, code, length = EXPLICIT_SHORT.unpack_from(buf, pos)
-    vr = _SHORT_VR_OF.get(code)
-    if vr is not None and group != ITEM_GROUP:  # before the VR: an item's length could spell one
-        return group << 16 | element, vr, length, pos + 8
-    if group == ITEM_GROUP:
-        return group << 16 | element, None, _UL.unpack_from(buf, pos + 4)[0], pos + 8
-    vr = _LONG_VR_OF.get(code)
-    if vr is not None:
-        if pos + 12 > end:
+def _readers(order: str) -> tuple[HeaderReader, HeaderReader]:
+    """read_explicit and read_implicit for one byte order ("<" little endian, ">" big endian)."""
+    tag_length = struct.Struct(order + "HHL")
+    explicit_short = struct.Struct(order + "HH2sH")
+    ul = struct.Struct(order + "L")
+
+    def read_explicit(buf: bytes, pos: int, end: int) -> Header:
+        """The Explicit VR element header at ``pos`` of ``buf``, which holds data up to ``end``:
+        (tag, VR, value length, where the value starts); see the module docstring for its forms."""
+        if pos + 8 > end:
             raise TruncatedHeader(pos)
-        return group << 16 | element, vr, _UL.unpack_from(buf, pos + 8)[0], pos + 12
-    raise UnknownVR((group << 16 | element, code.decode("latin-1"), length, pos + 8))
+        group, element, code, length = explicit_short.unpack_from(buf, pos)
+        vr = _SHORT_VR_OF.get(code)
+        if vr is not None and group != ITEM_GROUP:  # the group first: an item's length could spell a VR
+            return group << 16 | element, vr, length, pos + 8
+        if group == ITEM_GROUP:
+            return group << 16 | element, None, ul.unpack_from(buf, pos + 4)[0], pos + 8
+        vr = _LONG_VR_OF.get(code)
+        if vr is not None:
+            if pos + 12 > end:
+                raise TruncatedHeader(pos)
+            return group << 16 | element, vr, ul.unpack_from(buf, pos + 8)[0], pos + 12
+        raise UnknownVR((group << 16 | element, code.decode("latin-1"), length, pos + 8))
+
+    def read_implicit(buf: bytes, pos: int, end: int) -> Header:
+        """The Implicit VR element header at ``pos``, as read_explicit gives it (VR None); also an
+        Item's or a delimitation item's header in either encoding, which has this form (§7.5)."""
+        if pos + 8 > end:
+            raise TruncatedHeader(pos)
+        group, element, length = tag_length.unpack_from(buf, pos)
+        return group << 16 | element, None, length, pos + 8
+
+    return read_explicit, read_implicit
 
 
-def read_implicit(buf: bytes, pos: int, end: int) -> Header:
-    """The Implicit VR Little Endian element header at ``pos``, as read_explicit gives it (VR None);
-    also an Item's or a delimitation item's header in either encoding, which has this form (§7.5)."""
-    if pos + 8 > end:
-        raise TruncatedHeader(pos)
-    group, element, length = TAG_LENGTH.unpack_from(buf, pos)
-    return group << 16 | element, None, length, pos + 8
+read_explicit, read_implicit = _readers("<")
+# Explicit VR Big Endian (retired, PS3.5 §A.3): sequences of such an object that pydicom left as bytes.
+_BIG_ENDIAN = _readers(">")
 
 
-def header_reader(implicit: bool) -> Callable[[bytes, int, int], Header]:
-    """read_implicit or read_explicit: chosen once per data set, each call is the cheaper for it."""
-    return read_implicit if implicit else read_explicit
+def header_reader(implicit: bool, little_endian: bool = True) -> HeaderReader:
+    """The reader of one encoding's headers: chosen once per data set, each call the cheaper for it."""
+    if little_endian:
+        return read_implicit if implicit else read_explicit
+    return _BIG_ENDIAN[implicit]

@@ -71,9 +71,9 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.valuerep import PersonName
 
-from .elementheader import TruncatedHeader, UnknownVR, read_explicit
-from .tags import ITEM, ITEM_DELIMITER, PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
-from .vr import LONG_VRS, VRS, WORD_SIZE
+from .elementheader import TruncatedHeader, UnknownVR, header_reader, read_explicit
+from .tags import ITEM, ITEM_DELIMITER, ITEM_GROUP, PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
+from .vr import WORD_SIZE
 
 NAMESPACE = "http://dicom.nema.org/PS3.19/models/NativeDICOM"
 BULK_THRESHOLD = 1024
@@ -284,26 +284,24 @@ class _NotFast(Exception):
     """A Sequence the bytes-level reading leaves to pydicom."""
 
 
+# What reading a Sequence's bytes raises where the fast path leaves it to pydicom.
+_DECLINED = (_NotFast, TruncatedHeader, UnknownVR)
+
+
 class _SequenceReader:
-    """The items of a Sequence value, each a dict of its elements' VRs and value bytes."""
+    """The items of a Sequence value, each a dict of its elements' VRs and value bytes; a header cut
+    short or with no VR of PS3.5 raises TruncatedHeader or UnknownVR (dicom/elementheader.py)."""
 
     def __init__(self, data: bytes, implicit: bool, little_endian: bool) -> None:
-        order = "<" if little_endian else ">"
         self.data = data
-        self.implicit = implicit
-        self.tag_length = struct.Struct(order + "HHL")   # Implicit VR element or item header
-        self.explicit = struct.Struct(order + "HH2sH")  # Explicit VR element header, short form
-        self.long = struct.Struct(order + "L")
+        self.read_element = header_reader(implicit, little_endian)
+        self.read_item = header_reader(True, little_endian)  # an item's header has this form in both (PS3.5 §7.5)
 
     def items(self, at: int, end: int | None) -> tuple[list[_Item], int]:
         """From ``at`` to ``end``, or to the Sequence Delimitation Item when ``end`` is None."""
-        data, items = self.data, []
+        data, items, size = self.data, [], len(self.data)
         while end is None or at < end:
-            if at + 8 > len(data):
-                raise _NotFast
-            group, element, length = self.tag_length.unpack_from(data, at)
-            at += 8
-            tag = group << 16 | element
+            tag, _vr, length, at = self.read_item(data, at, size)
             if tag == SEQUENCE_DELIMITER and end is None and length == 0:
                 return items, at
             if tag != ITEM:
@@ -319,35 +317,13 @@ class _SequenceReader:
 
     def item(self, at: int, end: int | None) -> tuple[_Item, int]:
         """An Item's data set, to ``end`` or to its Item Delimitation Item."""
-        data, elements = self.data, {}
+        data, elements, read = self.data, {}, self.read_element
         limit = len(data) if end is None else end
         if limit > len(data):
             raise _NotFast
         while end is None or at < end:
-            if at + 8 > limit:
-                raise _NotFast
-            vr: str | None = None
-            if self.implicit:
-                group, element, length = self.tag_length.unpack_from(data, at)
-                at += 8
-            else:
-                group, element, code, length = self.explicit.unpack_from(data, at)
-                if group == 0xFFFE:  # item delimiters carry no VR: a 4-byte length
-                    group, element, length = self.tag_length.unpack_from(data, at)
-                    at += 8
-                else:
-                    vr = code.decode("latin-1")
-                    if vr not in VRS:
-                        raise _NotFast
-                    if vr in LONG_VRS:
-                        if at + 12 > limit:
-                            raise _NotFast
-                        (length,) = self.long.unpack_from(data, at + 8)
-                        at += 12
-                    else:
-                        at += 8
-            tag = group << 16 | element
-            if group == 0xFFFE:
+            tag, vr, length, at = read(data, at, limit)
+            if tag >> 16 == ITEM_GROUP:
                 if tag == ITEM_DELIMITER and end is None and length == 0:
                     return elements, at
                 raise _NotFast
@@ -534,7 +510,7 @@ class _Writer:
                                      _light_creator(item, inner, creators), implicit, little_endian):
                         raise _NotFast
                 children.append("</Item>")
-        except _NotFast:
+        except _DECLINED:
             return False
         self.close(out, self.start(tag, "SQ", creator), children)
         return True
@@ -734,7 +710,7 @@ def to_native_xml_from_part10(data: bytes, markers: dict[int, str]) -> tuple[etr
         return None  # pydicom would read it with the encoding found (dicom/reader.py declines it too)
     try:
         elements = _SequenceReader(data, implicit, True).item(at, len(data))[0]
-    except (_NotFast, struct.error):
+    except _DECLINED:
         return None
     if any(tag in PIXEL_TAGS for tag in elements) or any(tag in elements for tag in markers):
         return None

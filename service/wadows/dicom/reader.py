@@ -89,35 +89,38 @@ def _read(fp: BinaryIO, stop_when: StopWhen) -> FileDataset | None:
         return None
     elements: dict[BaseTag, RawDataElement] = {}
     pos = 0  # in buf; buf starts at file offset ``base``
+    size = len(buf)  # kept with buf: the loop asks it three times per element
     read_head = header_reader(implicit)
     while True:
-        if len(buf) - pos < 12:
+        if size - pos < 12:
             more = fp.read(_CHUNK)
             if more:
                 buf = buf[pos:] + more
                 base += pos
                 pos = 0
+                size = len(buf)
                 continue
-            if len(buf) - pos < 8:
-                ended_at = base + len(buf)  # the end of the file (a few stray bytes are read and left, as pydicom does)
+            if size - pos < 8:
+                ended_at = base + size  # the end of the file (a few stray bytes are read and left, as pydicom does)
                 break
         # A header cut short or a VR that is none raise a ValueError: read_partial leaves the file to
         # pydicom (whose element generator guesses at the latter).
-        number, vr, length, value_at = read_head(buf, pos, len(buf))
+        number, vr, length, value_at = read_head(buf, pos, size)
         if number >= _ITEMS or length == UNDEFINED_LENGTH:  # compared as an int: BaseTag's == is Python's
             return None  # an item or delimiter out of place, or a sequence pydicom reads apart
         tag = BaseTag(number)
         if stop_when(tag, vr, length):
             ended_at = base + pos
             break
-        while len(buf) - value_at < length:
-            more = fp.read(max(_CHUNK, length - (len(buf) - value_at)))
+        while size - value_at < length:
+            more = fp.read(max(_CHUNK, length - (size - value_at)))
             if not more:
                 return None  # the file ends inside the value: pydicom's short read is left to it
             buf = buf[pos:] + more
             base += pos
             value_at -= pos
             pos = 0
+            size = len(buf)
         if length:
             value = buf[value_at:value_at + length]
         else:
