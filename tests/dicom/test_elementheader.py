@@ -92,6 +92,19 @@ def test_unknown_vr(code):
     assert read_implicit(buf, 0, len(buf))[1] is None
 
 
+def test_big_endian():
+    """Explicit VR Big Endian (retired, PS3.5 §A.3), for sequences pydicom left as bytes: the same
+    forms, the numbers the other way round."""
+    read = header_reader(False, little_endian=False)
+    assert read(struct.pack(">HH2sH", 0x0010, 0x0010, b"PN", 0x0102), 0, 8) == (PATIENT_NAME, "PN", 0x0102, 8)
+    assert read(struct.pack(">HH2s2xL", 0x0008, 0x1115, b"SQ", UNDEFINED_LENGTH), 0, 12) == \
+        (0x00081115, "SQ", UNDEFINED_LENGTH, 12)
+    assert read(struct.pack(">HHL", 0xFFFE, 0xE000, 0x4F42), 0, 8) == (ITEM, None, 0x4F42, 8)
+    assert header_reader(True, False)(struct.pack(">HHL", 0x0009, 0x1010, 7), 0, 8) == (PRIVATE, None, 7, 8)
+    with pytest.raises(TruncatedHeader):
+        read(struct.pack(">HH2s2xL", 0x0008, 0x1115, b"SQ", 0), 0, 11)
+
+
 def test_read_element_header():
     """part10's reader of the element after a header (retrieve/rendered.py): None when the bytes are too
     short, an unknown VR taken as it comes, the header's own length last."""
