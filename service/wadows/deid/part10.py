@@ -11,18 +11,14 @@ ones, all little endian); tests/deid/test_stream.py holds it to that.
 from __future__ import annotations
 
 import io
-import struct
 
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_file_meta_info
 from pydicom.uid import UID
 
+from ..dicom.elementheader import EXPLICIT_LONG, EXPLICIT_SHORT, TAG_LENGTH
 from ..dicom.vr import LONG_VRS
-
-_HEAD_IMPLICIT = struct.Struct("<HHL")
-_HEAD_SHORT = struct.Struct("<HH2sH")
-_HEAD_LONG = struct.Struct("<HH2s2xL")
 
 
 def header_bytes(ds: Dataset) -> bytes:
@@ -47,11 +43,11 @@ def header_bytes(ds: Dataset) -> bytes:
         if value is not None and elem.length != 0xFFFFFFFF and (implicit or elem.VR):
             group, element = tag >> 16, tag & 0xFFFF
             if implicit:
-                write(_HEAD_IMPLICIT.pack(group, element, len(value)))
+                write(TAG_LENGTH.pack(group, element, len(value)))
             elif elem.VR in LONG_VRS:
-                write(_HEAD_LONG.pack(group, element, elem.VR.encode(), len(value)))
+                write(EXPLICIT_LONG.pack(group, element, elem.VR.encode(), len(value)))
             else:
-                write(_HEAD_SHORT.pack(group, element, elem.VR.encode(), len(value)))
+                write(EXPLICIT_SHORT.pack(group, element, elem.VR.encode(), len(value)))
             write(value)
         else:
             write_data_element(fp, ds[tag], encodings)

@@ -26,11 +26,15 @@ from collections.abc import Callable
 from .tags import ITEM_GROUP
 from .vr import LONG_VR_CODES, VR_OF_CODE
 
-# Implicit VR element headers, and item and delimitation item headers in both encodings.
-TAG_LENGTH = struct.Struct("<HHL")
-# Explicit VR element headers: the 16-bit length form and the 32-bit one (reserved bytes skipped).
-EXPLICIT_SHORT = struct.Struct("<HH2sH")
-EXPLICIT_LONG = struct.Struct("<HH2s2xL")
+
+def _forms(order: str) -> tuple[struct.Struct, struct.Struct, struct.Struct]:
+    """The header forms in one byte order: Implicit VR (and any item or delimitation item header),
+    Explicit VR with a 16-bit length, Explicit VR with a 32-bit length (reserved bytes skipped)."""
+    return struct.Struct(order + "HHL"), struct.Struct(order + "HH2sH"), struct.Struct(order + "HH2s2xL")
+
+
+# Little endian, for the writers of the same headers too.
+TAG_LENGTH, EXPLICIT_SHORT, EXPLICIT_LONG = _forms("<")
 # VR codes by form, the 16-bit one first: most elements of a header have it, one lookup finds them.
 _SHORT_VR_OF = {code: vr for code, vr in VR_OF_CODE.items() if code not in LONG_VR_CODES}
 _LONG_VR_OF = {code: vr for code, vr in VR_OF_CODE.items() if code in LONG_VR_CODES}
@@ -55,8 +59,7 @@ class UnknownVR(ValueError):
 
 def _readers(order: str) -> tuple[HeaderReader, HeaderReader]:
     """read_explicit and read_implicit for one byte order ("<" little endian, ">" big endian)."""
-    tag_length = struct.Struct(order + "HHL")
-    explicit_short = struct.Struct(order + "HH2sH")
+    tag_length, explicit_short, _ = _forms(order)
     ul = struct.Struct(order + "L")
 
     def read_explicit(buf: bytes, pos: int, end: int) -> Header:
