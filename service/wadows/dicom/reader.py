@@ -7,8 +7,9 @@ before where reading stops.
 Everything else, the File Meta Information included, is pydicom's own work: the preamble and the
 meta group are read by pydicom, and any file this does not recognise as the common case (a command
 set, a deflated or big endian or private syntax, an encoding other than the one declared, an
-undefined length, a VR pydicom would have to guess) is handed back untouched (None) for pydicom to
-read. tests/dicom/test_reader.py holds it to read_partial over the planted-PHI corpus, the samples
+undefined length, an item or delimiter out of place, a VR pydicom would have to guess, a header cut
+short) is handed back untouched (None) for pydicom to read; element headers are read by
+elementheader.py. tests/dicom/test_reader.py holds it to read_partial over the planted-PHI corpus, the samples
 and every Part-10 file pydicom ships.
 """
 
