@@ -30,7 +30,9 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
 from pydicom.tag import BaseTag
 
-from ..dicom.tags import ITEM, PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
+from ..dicom.elementheader import (EXPLICIT_LONG, EXPLICIT_SHORT, TAG_LENGTH, TruncatedHeader, UnknownVR,
+                                   header_reader, read_implicit)
+from ..dicom.tags import ITEM, ITEM_DELIMITER, PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
 from ..dicom.vr import LONG_VR_CODES, LONG_VRS
 from ..implementation import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from . import actions, dates, private
@@ -39,7 +41,6 @@ from .plan import ObjectPlan
 from .walk import (AE_LENGTH, CLEAN, CODE_VALUE_TAGS, CODING_SCHEME, DUMMY, KEEP, PSEUDONYM_TAGS, STRING_VRS,
                    as_text_list, dictionary_vr, vr_of)
 
-ITEM_DELIMITER = 0xFFFEE00D
 # Not walked at the top level: the pixel data (copied from the file after the header) and the marking
 # that is written anew (the temporal flag is walked: its value after the walk is the earlier run's).
 _NOT_WALKED = PIXEL_TAGS | frozenset(MARKING_TAGS[:3])
@@ -48,14 +49,10 @@ _SOP_CLASS, _SOP_INSTANCE, _STUDY, _SERIES = 0x00080016, 0x00080018, 0x0020000D,
 _NEW_VALUES = frozenset({_SOP_CLASS, _SOP_INSTANCE, _STUDY, _SERIES, TEMPORAL})
 
 _TAG = struct.Struct("<HH")
-_TAG_LENGTH = struct.Struct("<HHL")
-_SHORT = struct.Struct("<HH2sH")
-_LONG = struct.Struct("<HH2s2xL")
+# Bound here, not imported: CPython (3.12+) calls a method of an imported name through a bound method
+# made per call, which costs a header written ~25% more.
+_TAG_LENGTH, _SHORT, _LONG = TAG_LENGTH, EXPLICIT_SHORT, EXPLICIT_LONG
 _UL = struct.Struct("<L")
-_US = struct.Struct("<H")
-# PS3.5 Table 6.2-1 (the VRs an explicit VR element header may carry)
-_SHORT_VR_CODES = frozenset(vr.encode() for vr in ("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO",
-                                                   "LT", "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"))
 # Values of one element that hold several (PS3.5 §6.4) split on the backslash; these four cannot
 # contain more than one value, so a backslash is text (PS3.5 Table 6.2-1).
 _SINGLE_VALUED = frozenset({"LT", "ST", "UT", "UR"})
@@ -114,36 +111,19 @@ def _parse_dataset(buf: bytes, pos: int, end: int, implicit: bool, delimited: bo
     Item Delimitation Item (PS3.5 §7.5)."""
     out: list[_Element] = []
     last = -1
-    unpack_tag, unpack_ul, unpack_us = _TAG.unpack_from, _UL.unpack_from, _US.unpack_from
+    read_head = header_reader(implicit)
     while pos < end:
-        if pos + 8 > end:
-            raise Unsupported("bytes")
-        group, element = unpack_tag(buf, pos)
-        tag = group << 16 | element
+        # A header cut short at ``end`` raises TruncatedHeader: "bytes" (attempt).
+        tag, stored, length, start = read_head(buf, pos, end)
         if tag == ITEM_DELIMITER:
             if not delimited:
                 raise Unsupported("bytes")
-            return out, pos + 8
+            return out, start
         if tag <= last:
             raise Unsupported("order")  # out of order or repeated: pydicom would sort or merge them
         last = tag
-        if implicit:
-            stored = None
-            (length,) = unpack_ul(buf, pos + 4)
-            start = pos + 8
-        else:
-            code = buf[pos + 4:pos + 6]
-            if code in LONG_VR_CODES:
-                if pos + 12 > end:
-                    raise Unsupported("bytes")
-                (length,) = unpack_ul(buf, pos + 8)
-                start = pos + 12
-            elif code in _SHORT_VR_CODES:
-                (length,) = unpack_us(buf, pos + 6)
-                start = pos + 8
-            else:
-                raise Unsupported("vr")
-            stored = code.decode()
+        if stored is None and not implicit:
+            raise Unsupported("vr")  # an item's header among elements
         vr = _effective_vr(tag, stored) if not tag >> 16 & 1 else (stored or "UN")
         if length == UNDEFINED_LENGTH:
             if vr != "SQ":
@@ -165,15 +145,10 @@ def _parse_items(buf: bytes, pos: int, limit: int, implicit: bool, end: int | No
     """The items of a sequence from ``pos``: to ``end`` (a defined length) or, None, to the Sequence
     Delimitation Item. Each item is (undefined length, elements)."""
     items = []
-    unpack = _TAG_LENGTH.unpack_from
     while True:
         if end is not None and pos == end:
             return items, pos
-        if pos + 8 > limit:
-            raise Unsupported("bytes")
-        group, element, length = unpack(buf, pos)
-        tag = group << 16 | element
-        pos += 8
+        tag, _vr, length, pos = read_implicit(buf, pos, limit)  # an item's header; cut short: "bytes" (attempt)
         if tag == SEQUENCE_DELIMITER and end is None:
             return items, pos
         if tag != ITEM:
@@ -624,7 +599,9 @@ def attempt(ds: Dataset, plan: ObjectPlan) -> Rewritten | str:
         return _Rewriter(plan, ts == "1.2.840.10008.1.2", encodings, ds._character_set, old_codes).header(ds, ts)
     except Unsupported as exc:
         return str(exc)
-    except (struct.error, UnicodeError):
+    except UnknownVR:
+        return "vr"
+    except (struct.error, UnicodeError, TruncatedHeader):
         return "bytes"
     except Exception:  # noqa: BLE001 - what this path did not foresee is the walker's to handle (and report)
         return "unforeseen"

@@ -71,6 +71,10 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.valuerep import PersonName
 
+from .elementheader import TruncatedHeader, UnknownVR, header_reader, read_explicit
+from .tags import ITEM, ITEM_DELIMITER, ITEM_GROUP, PIXEL_TAGS, SEQUENCE_DELIMITER, UNDEFINED_LENGTH
+from .vr import WORD_SIZE
+
 NAMESPACE = "http://dicom.nema.org/PS3.19/models/NativeDICOM"
 BULK_THRESHOLD = 1024
 BULK_URI_PREFIX = "bulkdata/"
@@ -82,8 +86,6 @@ _PN_COMPONENTS = ("FamilyName", "GivenName", "MiddleName", "NamePrefix", "NameSu
 BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 _UNSPLIT = frozenset({"LT", "ST", "UT", "UR"})  # one value, its spaces kept
 _INT_VRS = frozenset({"SL", "SS", "SV", "UL", "US", "UV"})
-_WORD = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
-_PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})  # Pixel, Float, Double Float Pixel
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 TagPath = tuple[int, ...]  # tag, item number, tag, item number, ..., tag
@@ -93,7 +95,7 @@ def is_bulk_tag(tag: int) -> bool:
     """Pixel-like data that is bulk whatever its length (PS3.19 §A.1.5 says a reference, and the
     operation this serves is defined over the non-pixel data, PS3.18 2016e §6.4.3)."""
     group, element = tag >> 16, tag & 0xFFFF
-    if tag in _PIXEL_TAGS:
+    if tag in PIXEL_TAGS:
         return True
     # Overlay Data (60xx,3000) and the retired Curve Data (50xx,3000), repeating groups of PS3.5 §7.6
     return element == 0x3000 and group & 0xFF01 in (0x6000, 0x5000)
@@ -273,10 +275,6 @@ def _parse(text: str) -> etree._Element:
 # them) is read here, item by item (PS3.5 §7.5), when every element in it takes the fast path;
 # anything else in it (a value the fast path leaves to pydicom, an encoding detail pydicom would
 # correct or warn about) sends the whole Sequence through pydicom's reading, as before.
-_LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
-_KNOWN_VRS = frozenset({*_LONG_LENGTH_VRS, "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO",
-                        "LT", "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"})
-_ITEM, _ITEM_END, _SEQUENCE_END, _UNDEFINED = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD, 0xFFFFFFFF
 
 _RawValue = tuple[str | None, bytes | list]  # VR (None: Implicit VR), value bytes or the items read
 _Item = dict[int, _RawValue]
@@ -286,31 +284,29 @@ class _NotFast(Exception):
     """A Sequence the bytes-level reading leaves to pydicom."""
 
 
+# What reading a Sequence's bytes raises where the fast path leaves it to pydicom.
+_DECLINED = (_NotFast, TruncatedHeader, UnknownVR)
+
+
 class _SequenceReader:
-    """The items of a Sequence value, each a dict of its elements' VRs and value bytes."""
+    """The items of a Sequence value, each a dict of its elements' VRs and value bytes; a header cut
+    short or with no VR of PS3.5 raises TruncatedHeader or UnknownVR (dicom/elementheader.py)."""
 
     def __init__(self, data: bytes, implicit: bool, little_endian: bool) -> None:
-        order = "<" if little_endian else ">"
         self.data = data
-        self.implicit = implicit
-        self.tag_length = struct.Struct(order + "HHL")   # Implicit VR element or item header
-        self.explicit = struct.Struct(order + "HH2sH")  # Explicit VR element header, short form
-        self.long = struct.Struct(order + "L")
+        self.read_element = header_reader(implicit, little_endian)
+        self.read_item = header_reader(True, little_endian)  # an item's header has this form in both (PS3.5 §7.5)
 
     def items(self, at: int, end: int | None) -> tuple[list[_Item], int]:
         """From ``at`` to ``end``, or to the Sequence Delimitation Item when ``end`` is None."""
-        data, items = self.data, []
+        data, items, size = self.data, [], len(self.data)
         while end is None or at < end:
-            if at + 8 > len(data):
-                raise _NotFast
-            group, element, length = self.tag_length.unpack_from(data, at)
-            at += 8
-            tag = group << 16 | element
-            if tag == _SEQUENCE_END and end is None and length == 0:
+            tag, _vr, length, at = self.read_item(data, at, size)
+            if tag == SEQUENCE_DELIMITER and end is None and length == 0:
                 return items, at
-            if tag != _ITEM:
+            if tag != ITEM:
                 raise _NotFast
-            if length == _UNDEFINED:
+            if length == UNDEFINED_LENGTH:
                 item, at = self.item(at, None)
             else:
                 item, at = self.item(at, at + length)
@@ -321,41 +317,19 @@ class _SequenceReader:
 
     def item(self, at: int, end: int | None) -> tuple[_Item, int]:
         """An Item's data set, to ``end`` or to its Item Delimitation Item."""
-        data, elements = self.data, {}
+        data, elements, read = self.data, {}, self.read_element
         limit = len(data) if end is None else end
         if limit > len(data):
             raise _NotFast
         while end is None or at < end:
-            if at + 8 > limit:
-                raise _NotFast
-            vr: str | None = None
-            if self.implicit:
-                group, element, length = self.tag_length.unpack_from(data, at)
-                at += 8
-            else:
-                group, element, code, length = self.explicit.unpack_from(data, at)
-                if group == 0xFFFE:  # item delimiters carry no VR: a 4-byte length
-                    group, element, length = self.tag_length.unpack_from(data, at)
-                    at += 8
-                else:
-                    vr = code.decode("latin-1")
-                    if vr not in _KNOWN_VRS:
-                        raise _NotFast
-                    if vr in _LONG_LENGTH_VRS:
-                        if at + 12 > limit:
-                            raise _NotFast
-                        (length,) = self.long.unpack_from(data, at + 8)
-                        at += 12
-                    else:
-                        at += 8
-            tag = group << 16 | element
-            if group == 0xFFFE:
-                if tag == _ITEM_END and end is None and length == 0:
+            tag, vr, length, at = read(data, at, limit)
+            if tag >> 16 == ITEM_GROUP:
+                if tag == ITEM_DELIMITER and end is None and length == 0:
                     return elements, at
                 raise _NotFast
             if tag in elements:
                 raise _NotFast  # pydicom keeps one of them: its choice
-            if length == _UNDEFINED:
+            if length == UNDEFINED_LENGTH:
                 if (vr or _dictionary_vr(tag)) != "SQ":
                     raise _NotFast
                 items, at = self.items(at, None)
@@ -425,7 +399,7 @@ class _Writer:
         here = path + (tag,)
         if self.decode_raw and type(raw) is RawDataElement and raw.value is not None and tag not in self.bulk_markers:
             vr = raw.VR
-            if tag == 0x7FE00010 and raw.length == _UNDEFINED and vr in BINARY_VRS and vr != "UN":
+            if tag == 0x7FE00010 and raw.length == UNDEFINED_LENGTH and vr in BINARY_VRS and vr != "UN":
                 vr = "OB"  # encapsulated Pixel Data (PS3.5 §A.4)
             creator = self.private_creator(ds, tag, creators)
             if self.remembers and not path and type(raw.value) is bytes and len(raw.value) <= _MAX_REMEMBERED:
@@ -536,7 +510,7 @@ class _Writer:
                                      _light_creator(item, inner, creators), implicit, little_endian):
                         raise _NotFast
                 children.append("</Item>")
-        except _NotFast:
+        except _DECLINED:
             return False
         self.close(out, self.start(tag, "SQ", creator), children)
         return True
@@ -627,7 +601,7 @@ class _Writer:
         if bulk_tag or len(data) > self.bulk_threshold:
             out.append(f'<BulkData uri="{_attr(self.bulk_uri(path))}"/>')
         else:
-            width = _WORD.get(vr, 1)
+            width = WORD_SIZE.get(vr, 1)
             if self.big_endian and width > 1 and len(data) % width == 0:
                 # InlineBinary is always Little Endian octets (module docstring)
                 data = np.frombuffer(data, f">u{width}").astype(f"<u{width}").tobytes()
@@ -702,7 +676,6 @@ def to_native_xml_counted(ds: Dataset, *, include_file_meta: bool = False,
     return _parse(text), text.count("<") - text.count("</")
 
 
-_PART10_META = struct.Struct("<HH2sH")
 _IMPLICIT_LE, _EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
 
 
@@ -715,18 +688,19 @@ def to_native_xml_from_part10(data: bytes, markers: dict[int, str]) -> tuple[etr
     set, a pixel data element, or an element the fast path leaves to pydicom."""
     if len(data) < 132 or data[128:132] != b"DICM":
         return None
-    at, syntax = 132, None
-    while at + 8 <= len(data):  # File Meta Information: always Explicit VR Little Endian (PS3.10 §7.1)
-        group, element, code, length = _PART10_META.unpack_from(data, at)
-        if group != 2:
-            break
-        at += 8
-        if code in (b"OB", b"OW", b"UN", b"SQ", b"UT", b"UC", b"UR", b"OD", b"OF", b"OL", b"OV", b"SV", b"UV"):
-            (length,) = struct.unpack_from("<L", data, at) if at + 4 <= len(data) else (None,)
-            at += 4
-        if length is None or length == _UNDEFINED or at + length > len(data):
+    at, syntax, size = 132, None, len(data)
+    # File Meta Information: always Explicit VR Little Endian (PS3.10 §7.1), group 0002 (read as an int,
+    # not as a header: what follows it may be Implicit VR).
+    while at + 8 <= size and data[at] == 2 and data[at + 1] == 0:
+        try:
+            tag, _vr, length, at = read_explicit(data, at, size)
+        except TruncatedHeader:
             return None
-        if element == 0x0010:
+        except UnknownVR as exc:
+            tag, _vr, length, at = exc.header
+        if length == UNDEFINED_LENGTH or at + length > size:
+            return None
+        if tag == 0x00020010:
             syntax = data[at:at + length].decode("ascii", "replace").strip(" \0")
         at += length
     implicit = _little_endian_implicit(syntax)
@@ -736,9 +710,9 @@ def to_native_xml_from_part10(data: bytes, markers: dict[int, str]) -> tuple[etr
         return None  # pydicom would read it with the encoding found (dicom/reader.py declines it too)
     try:
         elements = _SequenceReader(data, implicit, True).item(at, len(data))[0]
-    except (_NotFast, struct.error):
+    except _DECLINED:
         return None
-    if any(tag in _PIXEL_TAGS for tag in elements) or any(tag in elements for tag in markers):
+    if any(tag in PIXEL_TAGS for tag in elements) or any(tag in elements for tag in markers):
         return None
     writer = _Writer(BULK_THRESHOLD, default_bulk_uri, big_endian=False)
     options = _conversion_options()

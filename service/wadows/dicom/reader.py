@@ -7,8 +7,9 @@ before where reading stops.
 Everything else, the File Meta Information included, is pydicom's own work: the preamble and the
 meta group are read by pydicom, and any file this does not recognise as the common case (a command
 set, a deflated or big endian or private syntax, an encoding other than the one declared, an
-undefined length, a VR pydicom would have to guess) is handed back untouched (None) for pydicom to
-read. tests/dicom/test_reader.py holds it to read_partial over the planted-PHI corpus, the samples
+undefined length, an item or delimiter out of place, a VR pydicom would have to guess, a header cut
+short) is handed back untouched (None) for pydicom to read; element headers are read by
+elementheader.py. tests/dicom/test_reader.py holds it to read_partial over the planted-PHI corpus, the samples
 and every Part-10 file pydicom ships.
 """
 
@@ -24,19 +25,12 @@ from pydicom.dataset import Dataset, FileDataset
 from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.tag import BaseTag
 
-from .vr import LONG_VR_CODES
+from .elementheader import header_reader
+from .tags import ITEM_GROUP, UNDEFINED_LENGTH
 
 _IMPLICIT_LE, _EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
-_UNDEFINED = 0xFFFFFFFF
 _CHUNK = 64 << 10
-_IMPLICIT_HEAD = struct.Struct("<HHL")
-_EXPLICIT_HEAD = struct.Struct("<HH2sH")
-_UL = struct.Struct("<L")
-# The VRs pydicom's element generator takes as they come (PS3.5 Table 6.2-1); any other pair of
-# bytes makes it guess, which is left to it.
-_KNOWN_VRS = frozenset(vr.encode() for vr in (
-    "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW", "PN",
-    "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV"))
+_ITEMS = ITEM_GROUP << 16  # the first tag of items and delimiters; no element's tag is as high
 
 _new_raw = tuple.__new__
 StopWhen = Callable[[BaseTag, "str | None", int], bool]
@@ -96,48 +90,38 @@ def _read(fp: BinaryIO, stop_when: StopWhen) -> FileDataset | None:
         return None
     elements: dict[BaseTag, RawDataElement] = {}
     pos = 0  # in buf; buf starts at file offset ``base``
+    size = len(buf)  # kept with buf: the loop asks it three times per element
+    read_head = header_reader(implicit)
     while True:
-        if len(buf) - pos < 12:
+        if size - pos < 12:
             more = fp.read(_CHUNK)
             if more:
                 buf = buf[pos:] + more
                 base += pos
                 pos = 0
+                size = len(buf)
                 continue
-            if len(buf) - pos < 8:
-                ended_at = base + len(buf)  # the end of the file (a few stray bytes are read and left, as pydicom does)
+            if size - pos < 8:
+                ended_at = base + size  # the end of the file (a few stray bytes are read and left, as pydicom does)
                 break
-        if implicit:
-            group, element, length = _IMPLICIT_HEAD.unpack_from(buf, pos)
-            vr = None
-            head_len = 8
-        else:
-            group, element, code, length = _EXPLICIT_HEAD.unpack_from(buf, pos)
-            if code not in _KNOWN_VRS:
-                return None
-            vr = code.decode()
-            head_len = 8
-            if code in LONG_VR_CODES:
-                if len(buf) - pos < 12:
-                    return None
-                (length,) = _UL.unpack_from(buf, pos + 8)
-                head_len = 12
-        number = group << 16 | element
-        if number == 0xFFFEE00D or length == _UNDEFINED:  # compared as an int: BaseTag's == is Python's
-            return None
+        # A header cut short or a VR that is none raise a ValueError: read_partial leaves the file to
+        # pydicom (whose element generator guesses at the latter).
+        number, vr, length, value_at = read_head(buf, pos, size)
+        if number >= _ITEMS or length == UNDEFINED_LENGTH:  # compared as an int: BaseTag's == is Python's
+            return None  # an item or delimiter out of place, or a sequence pydicom reads apart
         tag = BaseTag(number)
         if stop_when(tag, vr, length):
             ended_at = base + pos
             break
-        value_at = pos + head_len
-        while len(buf) - value_at < length:
-            more = fp.read(max(_CHUNK, length - (len(buf) - value_at)))
+        while size - value_at < length:
+            more = fp.read(max(_CHUNK, length - (size - value_at)))
             if not more:
                 return None  # the file ends inside the value: pydicom's short read is left to it
             buf = buf[pos:] + more
             base += pos
             value_at -= pos
             pos = 0
+            size = len(buf)
         if length:
             value = buf[value_at:value_at + length]
         else:
