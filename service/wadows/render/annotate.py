@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 FONT_CANDIDATES = (
@@ -30,6 +31,14 @@ MIN_FONT = 10
 FONT_DIVISOR = 26
 MAX_CHARS = 64
 ANNOTATION_ORDER = ("patient", "technique")
+# What each set reads from the header (patient_lines, technique_lines): with Anonymize, only these
+# are de-identified for the annotation (retrieve/rendered.py), so a line reading another attribute
+# must name it here or it finds nothing (tests/render/test_annotate.py checks the two agree).
+ATTRIBUTES = {
+    "patient": ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyDescription"),
+    "technique": ("Modality", "SeriesDescription", "RepetitionTime", "EchoTime", "KVP", "XRayTubeCurrent",
+                  "XRayTubeCurrentInmA", "SliceThickness"),
+}
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -134,6 +143,15 @@ def annotation_lines(ds: Dataset, which: Iterable[str]) -> dict[str, list[str]]:
     if "technique" in wanted:
         out["technique"] = technique_lines(ds)
     return out
+
+
+_TAGS = {name: tuple(int(tag_for_keyword(keyword) or 0) for keyword in keywords) for name, keywords in ATTRIBUTES.items()}
+
+
+def attribute_tags(which: Iterable[str]) -> tuple[int, ...]:
+    """The tags annotation_lines reads for the sets ``which``."""
+    wanted = set(which)
+    return tuple(tag for name in ANNOTATION_ORDER if name in wanted for tag in _TAGS[name])
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> tuple[str, float]:
