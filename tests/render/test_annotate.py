@@ -119,6 +119,29 @@ def test_long_values_are_cut():
     assert len(annotation_lines(ds, ["patient"])["patient"][0]) == annotate.MAX_CHARS
 
 
+@pytest.mark.parametrize("size", [10, 13, 20])
+def test_a_line_too_wide_keeps_its_longest_start_that_fits(size):
+    """_fit's search against measuring every start: the longest whose width with the ellipsis is
+    within the band (nothing when none is), over lines and bands of every kind of fit."""
+    import random
+    from PIL import ImageDraw
+
+    rng = random.Random(size)
+    draw = ImageDraw.Draw(Image.new("L", (8, 8)))
+    for face in (annotate.font(size), annotate.ImageFont.load_default(size=size)):
+        for _ in range(60):
+            text = "".join(rng.choice("abcdefghijklmnopqrstuvwxyzWMil0123456789 ,.-^ÄÖÜéñ") for _ in range(rng.randint(0, 64)))
+            width = rng.randint(-2, 400)
+            fitted, length = annotate._fit(draw, text, face, width)
+            if draw.textlength(text, font=face) <= width:
+                assert (fitted, length) == (text, draw.textlength(text, font=face))
+                continue
+            starts = [n for n in range(1, len(text)) if draw.textlength(text[:n] + "…", font=face) <= width]
+            best = max(starts, default=0)
+            assert fitted == (text[:best] + "…" if best else ""), (text, width)
+            assert length == (draw.textlength(fitted, font=face) if best else 0.0)
+
+
 @pytest.mark.tools
 def test_ocr_reads_the_annotation_at_512():
     ds = load("MR_small.dcm")
