@@ -111,6 +111,53 @@ def test_the_lines_read_only_the_attributes_named():
     assert compared > 50
 
 
+def test_values_read_from_their_bytes_are_pydicom_s():
+    """annotate._text reads ASCII values of the common VRs from their bytes: the text pydicom's
+    value gives, for random values of each VR (padding, backslashes, NULs, signs, exponents,
+    blanks), for another VR than the dictionary's, and for every file pydicom ships; what pydicom
+    refuses is read through pydicom (and refused the same)."""
+    import random
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import BaseTag
+
+    rng = random.Random(7)
+    keywords = {"LO": "StudyDescription", "SH": "PatientID", "CS": "Modality", "DA": "StudyDate", "DS": "KVP",
+                "IS": "XRayTubeCurrent"}
+    alphabet = [b" ", b"\\", b"\0", b"\t", b"1", b"2", b"0", b".", b"+", b"-", b"e", b"E", b"A", b"z", b"^", b"\x1b", b"\xe9"]
+    fast = 0
+    for vr, keyword in keywords.items():
+        tag = BaseTag(pydicom.datadict.tag_for_keyword(keyword))
+        for _ in range(400):
+            data = b"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+            for charset in (None, "ISO_IR 100", "ISO_IR 192", "GB18030"):
+                ds = Dataset()
+                if charset:
+                    ds.SpecificCharacterSet = charset
+                ds._dict[tag] = RawDataElement(tag, vr, len(data), data, 0, False, True)
+                fast += annotate._raw_text(ds._dict[tag]) is not None
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        shown = annotate._text(ds, keyword)
+                    except Exception as exc:
+                        with pytest.raises(type(exc)):
+                            annotate._decoded_text(ds, keyword)
+                        continue
+                    assert shown == annotate._decoded_text(ds, keyword), (vr, data, charset)
+    assert fast > 2000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in sorted((Path(pydicom.data.__file__).parent / "test_files").rglob("*.dcm")):
+            try:
+                read, decoded = (pydicom.dcmread(path, stop_before_pixels=True) for _ in range(2))
+            except Exception:
+                continue
+            for name in annotate.ANNOTATION_ORDER:
+                for keyword in annotate.ATTRIBUTES[name]:
+                    if keyword != "PatientName" and keyword in read:
+                        assert annotate._text(read, keyword) == annotate._decoded_text(decoded, keyword), (path, keyword)
+
+
 def test_long_values_are_cut():
     ds = Dataset()
     with warnings.catch_warnings():

@@ -13,13 +13,16 @@ bundled font, so a 128-px thumbnail is still readable and OCR reads a 512-px ren
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
+from pydicom import config as pydicom_config
 from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 FONT_CANDIDATES = (
@@ -66,13 +69,50 @@ def _clean(value: object) -> str:
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
 
 
-def _text(ds: Dataset, keyword: str) -> str:
+# A value is read from the bytes read where pydicom's conversion is a split and a strip: ASCII
+# text (the same text under every Specific Character Set, no ISO 2022 escape) of the VRs below, and
+# numbers pydicom keeps as written. The text is the one pydicom's value gives (tests/render/
+# test_annotate.py compares both over every file pydicom ships and random values), without the
+# cost of its conversion, which was most of reading the lines; anything else goes through pydicom.
+_PLAIN = re.compile(rb"[\x00\x09-\x0d\x20-\x7e]*")
+_IS_TEXT = re.compile(r" *[+-]?[0-9]+ *")
+_DS_TEXT = re.compile(r" *[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)? *")
+
+
+def _raw_text(elem: object) -> str | None:
+    """The text of a value as read (str() of pydicom's value, several values joined with a
+    backslash), or None when pydicom's conversion must decide it."""
+    if type(elem) is not RawDataElement or elem.value is None or _PLAIN.fullmatch(elem.value) is None:
+        return None
+    vr, text = elem.VR, elem.value.decode("ascii")
+    if vr in ("LO", "SH"):
+        return "\\".join(v.rstrip("\0 ") for v in text.split("\\"))        # values.convert_text
+    if vr == "CS" or (vr == "DA" and not pydicom_config.datetime_conversion):
+        return text.rstrip(" \0")                                           # values.multi_string
+    numbers = _IS_TEXT if vr == "IS" and not pydicom_config.use_IS_numpy else \
+        _DS_TEXT if vr == "DS" and not (pydicom_config.use_DS_numpy or pydicom_config.use_DS_decimal) else None
+    if numbers is not None:
+        values = text.rstrip(" \0").split("\\")
+        if all(numbers.fullmatch(v) and len(v.strip()) <= 16 for v in values):
+            return "\\".join(v.strip() for v in values)                        # their original_string
+    return None
+
+
+def _decoded_text(ds: Dataset, keyword: str) -> str:
+    """What ``_text`` shows, from pydicom's value."""
     value = ds.get(keyword)
     if value is None or value == "":
         return ""
     if not isinstance(value, str) and hasattr(value, "__iter__") and not hasattr(value, "components"):
         value = "\\".join(str(v) for v in value)
     return _clean(value)
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    text = _raw_text(ds._dict.get(tag_for_keyword(keyword)))
+    if text is None:
+        return _decoded_text(ds, keyword)
+    return _clean(text) if text else ""
 
 
 def person_name(ds: Dataset, keyword: str = "PatientName") -> str:
