@@ -194,6 +194,15 @@ def attribute_tags(which: Iterable[str]) -> tuple[int, ...]:
     return tuple(tag for name in ANNOTATION_ORDER if name in wanted for tag in _TAGS[name])
 
 
+@lru_cache(maxsize=32)
+def _advances(face: Font) -> dict[str, float]:
+    """The advance of each printable ASCII character and of the ellipsis alone, measured once per
+    font: what the search for a line's cut starts from (an estimate: kerning and shaping are not in
+    it; the measurements decide)."""
+    draw = ImageDraw.Draw(Image.new("L", (1, 1)))
+    return {ch: draw.textlength(ch, font=face) for ch in [chr(c) for c in range(0x20, 0x7F)] + ["…"]}
+
+
 def _fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> tuple[str, float]:
     """Cut a line that is wider than the band may be, keeping its start (the name, the ID); with
     the width of what is kept, which the band's size needs."""
@@ -201,8 +210,8 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> tuple[
     if whole <= width:
         return text, whole
     # The longest start that fits with the ellipsis (a line's width grows with its length), searched
-    # from where the line's average character width puts it, in steps that double, then halved: two
-    # to four measurements where a bisection over the whole line took five or six (each measurement
+    # from where the characters' own advances put it, in steps that double, then halved: two or
+    # three measurements where a bisection over the whole line took five or six (each measurement
     # lays the text out again, and measuring was most of drawing a thumbnail's annotation).
     if len(text) < 2:
         return "", 0.0
@@ -214,9 +223,15 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> tuple[
 
     # Known: no start at all fits (``lo`` 0, drawn as nothing) and the whole line does not (``hi``).
     lo, hi = 0, len(text)
-    # The ellipsis is about 0.8 em wide: an estimate only, the search decides.
-    ellipsis = 0.8 * getattr(face, "size", MIN_FONT)
-    probe = min(hi - 1, max(1, int((width - ellipsis) * len(text) / whole) if whole > 0 else 1))
+    advances = _advances(face)
+    other = whole / len(text)  # a character outside the table: the line's average
+    room, probe = width - advances["…"], 0
+    for ch in text[:hi - 1]:
+        room -= advances.get(ch, other)
+        if room < 0:
+            break
+        probe += 1
+    probe = max(1, probe)
     step = 1
     if fits(probe):
         lo = probe
