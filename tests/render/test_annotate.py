@@ -47,19 +47,17 @@ def has(text: str, expected: str) -> bool:
     return "".join(expected.split()) in "".join(text.split())
 
 
-def test_lines_from_a_data_set():
+def data_set(**values) -> Dataset:
     ds = Dataset()
-    ds.PatientName = "Holloway^Grace^Ann^Dr"
-    ds.PatientID = "MRN4815162"
-    ds.PatientBirthDate = "19470301"
-    ds.PatientSex = "F"
-    ds.StudyDate = "20190314"
-    ds.StudyDescription = "CT CHEST\x1bW/O"
-    ds.Modality = "CT"
-    ds.SeriesDescription = "Axial 5mm"
-    ds.KVP = "120"
-    ds.XRayTubeCurrent = 250
-    ds.SliceThickness = "5.000"
+    for keyword, value in values.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def test_lines_from_a_data_set():
+    ds = data_set(PatientName="Holloway^Grace^Ann^Dr", PatientID="MRN4815162", PatientBirthDate="19470301",
+                  PatientSex="F", StudyDate="20190314", StudyDescription="CT CHEST\x1bW/O", Modality="CT",
+                  SeriesDescription="Axial 5mm", KVP="120", XRayTubeCurrent=250, SliceThickness="5.000")
     lines = annotation_lines(ds, ["patient", "technique"])
     assert lines["patient"] == ["Holloway, Dr Grace Ann", "ID MRN4815162  DOB 1947-03-01  Sex F",
                                 "2019-03-14  CT CHEST W/O"]
@@ -74,19 +72,10 @@ def test_the_lines_read_only_the_attributes_named():
     """With Anonymize only annotate.ATTRIBUTES are de-identified for the lines (retrieve/rendered.py):
     the lines read from those alone are the lines read from the whole data set, for objects that
     carry each of them."""
-    ds = Dataset()
-    ds.SpecificCharacterSet = "ISO_IR 100"
-    ds.PatientName = "Müller^Jürgen"
-    ds.PatientID = "MRN4815162"
-    ds.PatientBirthDate = "19470301"
-    ds.PatientSex = "M"
-    ds.StudyDate = "20190314"
-    ds.StudyDescription = "CT CHEST"
-    ds.Modality = "CT"
-    ds.SeriesDescription = "Axial 5mm"
-    ds.KVP = "120"
-    ds.XRayTubeCurrentInmA = "250.5"
-    ds.SliceThickness = "5.000"
+    ds = data_set(SpecificCharacterSet="ISO_IR 100", PatientName="Müller^Jürgen", PatientID="MRN4815162",
+                  PatientBirthDate="19470301", PatientSex="M", StudyDate="20190314", StudyDescription="CT CHEST",
+                  Modality="CT", SeriesDescription="Axial 5mm", KVP="120", XRayTubeCurrentInmA="250.5",
+                  SliceThickness="5.000")
     others = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
