@@ -231,7 +231,7 @@ def _renders_as_stored(resolved: ResolvedDocument, wanted: RenderRequest, state:
     LUT modules, the functional group macros that carry them per frame (PS3.3 C.7.6.3, C.11,
     C.7.6.16), Pixel Spacing and Pixel Aspect Ratio: none of them is in PS3.15 Table E.1-1 under any
     option, so de-identification leaves them as stored, and the rendering is the same image
-    (tests/retrieve/test_rendered_stored.py compares the two over the corpus and four option sets).
+    (tests/retrieve/test_rendered_stored.py compares the two over the corpus and six option sets, two annotated).
     An annotation's text is read from the de-identified values of the attributes it shows, walked
     alone (_annotated_from), never from the stored header. What still needs the de-identified
     object: a pixel rule's blanking (``whole``: the engine blanks and verifies the pixel data while
