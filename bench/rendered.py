@@ -130,13 +130,14 @@ def _bench(work: Path, n: int, repeat: int) -> int:
                     return RDoc(m.StudyInstanceUID, m.SeriesInstanceUID, m.SOPInstanceUID, repo, params, ("image/jpeg",))
 
                 variants = {"": {}, ", Anonymize": {"Anonymize": "yes"},
-                            ", Annotation": {"Annotation": "patient,technique"}}
+                            ", Annotation": {"Annotation": "patient,technique"},
+                            ", Anonymize, Annotation": {"Anonymize": "yes", "Annotation": "patient,technique"}}
                 for label, extra in variants.items():
                     docs = [rdoc(m, **extra) for m in metas]
-                    study = work / f"study-{size}{label.strip(', ')}.xml"
+                    study = work / f"study-{size}{label.strip(', ').replace(', ', '-')}.xml"
                     study.write_bytes(rendered_xml(docs))
                     check_wadows(wport, study.read_bytes(), n, size)
-                    one = curl_config([(url, study)], work / f"one-{size}{label.strip(', ')}.curl")
+                    one = curl_config([(url, study)], work / f"one-{size}{label.strip(', ').replace(', ', '-')}.curl")
                     results.append((f"wadows, {size} px{label}, 1 request of {n} documents", size, best(repeat, one)))
                     if label:
                         continue

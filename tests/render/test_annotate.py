@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pydicom
+import pydicom.data
 import pytest
 from PIL import Image
 from pydicom.data import get_testdata_file
@@ -45,19 +47,17 @@ def has(text: str, expected: str) -> bool:
     return "".join(expected.split()) in "".join(text.split())
 
 
-def test_lines_from_a_data_set():
+def data_set(**values) -> Dataset:
     ds = Dataset()
-    ds.PatientName = "Holloway^Grace^Ann^Dr"
-    ds.PatientID = "MRN4815162"
-    ds.PatientBirthDate = "19470301"
-    ds.PatientSex = "F"
-    ds.StudyDate = "20190314"
-    ds.StudyDescription = "CT CHEST\x1bW/O"
-    ds.Modality = "CT"
-    ds.SeriesDescription = "Axial 5mm"
-    ds.KVP = "120"
-    ds.XRayTubeCurrent = 250
-    ds.SliceThickness = "5.000"
+    for keyword, value in values.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def test_lines_from_a_data_set():
+    ds = data_set(PatientName="Holloway^Grace^Ann^Dr", PatientID="MRN4815162", PatientBirthDate="19470301",
+                  PatientSex="F", StudyDate="20190314", StudyDescription="CT CHEST\x1bW/O", Modality="CT",
+                  SeriesDescription="Axial 5mm", KVP="120", XRayTubeCurrent=250, SliceThickness="5.000")
     lines = annotation_lines(ds, ["patient", "technique"])
     assert lines["patient"] == ["Holloway, Dr Grace Ann", "ID MRN4815162  DOB 1947-03-01  Sex F",
                                 "2019-03-14  CT CHEST W/O"]
@@ -68,12 +68,114 @@ def test_lines_from_a_data_set():
     assert set(annotation_lines(mr, ["patient"])) == {"patient"}
 
 
+def test_the_lines_read_only_the_attributes_named():
+    """With Anonymize only annotate.ATTRIBUTES are de-identified for the lines (retrieve/rendered.py):
+    the lines read from those alone are the lines read from the whole data set, for objects that
+    carry each of them."""
+    ds = data_set(SpecificCharacterSet="ISO_IR 100", PatientName="Müller^Jürgen", PatientID="MRN4815162",
+                  PatientBirthDate="19470301", PatientSex="M", StudyDate="20190314", StudyDescription="CT CHEST",
+                  Modality="CT", SeriesDescription="Axial 5mm", KVP="120", XRayTubeCurrentInmA="250.5",
+                  SliceThickness="5.000")
+    others = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in sorted((Path(pydicom.data.__file__).parent / "test_files").rglob("*.dcm")):
+            try:
+                others.append(pydicom.dcmread(path, stop_before_pixels=True))
+            except Exception:
+                continue
+    assert sum("EchoTime" in o for o in others) > 3 and sum("XRayTubeCurrent" in o for o in others) >= 3
+    compared = 0
+    for whole in [ds, *others]:
+        part = Dataset()
+        for tag in (0x00080005, *annotate.attribute_tags(annotate.ANNOTATION_ORDER)):
+            if tag in whole:
+                part[tag] = whole[tag]
+        try:
+            expected = annotation_lines(whole, annotate.ANNOTATION_ORDER)
+        except Exception:
+            continue  # a value the lines cannot use: render() answers it as the object's fault
+        assert annotation_lines(part, annotate.ANNOTATION_ORDER) == expected
+        compared += any(expected.values())
+    assert compared > 50
+
+
+def test_values_read_from_their_bytes_are_pydicom_s():
+    """annotate._text reads ASCII values of the common VRs from their bytes: the text pydicom's
+    value gives, for random values of each VR (padding, backslashes, NULs, signs, exponents,
+    blanks), for another VR than the dictionary's, and for every file pydicom ships; what pydicom
+    refuses is read through pydicom (and refused the same)."""
+    import random
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import BaseTag
+
+    rng = random.Random(7)
+    keywords = {"LO": "StudyDescription", "SH": "PatientID", "CS": "Modality", "DA": "StudyDate", "DS": "KVP",
+                "IS": "XRayTubeCurrent"}
+    alphabet = [b" ", b"\\", b"\0", b"\t", b"1", b"2", b"0", b".", b"+", b"-", b"e", b"E", b"A", b"z", b"^", b"\x1b", b"\xe9"]
+    fast = 0
+    for vr, keyword in keywords.items():
+        tag = BaseTag(pydicom.datadict.tag_for_keyword(keyword))
+        for _ in range(400):
+            data = b"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+            for charset in (None, "ISO_IR 100", "ISO_IR 192", "GB18030"):
+                ds = Dataset()
+                if charset:
+                    ds.SpecificCharacterSet = charset
+                ds._dict[tag] = RawDataElement(tag, vr, len(data), data, 0, False, True)
+                fast += annotate._raw_text(ds._dict[tag]) is not None
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        shown = annotate._text(ds, keyword)
+                    except Exception as exc:
+                        with pytest.raises(type(exc)):
+                            annotate._decoded_text(ds, keyword)
+                        continue
+                    assert shown == annotate._decoded_text(ds, keyword), (vr, data, charset)
+    assert fast > 2000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in sorted((Path(pydicom.data.__file__).parent / "test_files").rglob("*.dcm")):
+            try:
+                read, decoded = (pydicom.dcmread(path, stop_before_pixels=True) for _ in range(2))
+            except Exception:
+                continue
+            for name in annotate.ANNOTATION_ORDER:
+                for keyword in annotate.ATTRIBUTES[name]:
+                    if keyword != "PatientName" and keyword in read:
+                        assert annotate._text(read, keyword) == annotate._decoded_text(decoded, keyword), (path, keyword)
+
+
 def test_long_values_are_cut():
     ds = Dataset()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # longer than PN allows: exactly the case being tested
         ds.PatientName = "A" * 60 + "^" + "B" * 60
     assert len(annotation_lines(ds, ["patient"])["patient"][0]) == annotate.MAX_CHARS
+
+
+@pytest.mark.parametrize("size", [10, 13, 20])
+def test_a_line_too_wide_keeps_its_longest_start_that_fits(size):
+    """_fit's search against measuring every start: the longest whose width with the ellipsis is
+    within the band (nothing when none is), over lines and bands of every kind of fit."""
+    import random
+    from PIL import ImageDraw
+
+    rng = random.Random(size)
+    draw = ImageDraw.Draw(Image.new("L", (8, 8)))
+    for face in (annotate.font(size), annotate.ImageFont.load_default(size=size)):
+        for _ in range(60):
+            text = "".join(rng.choice("abcdefghijklmnopqrstuvwxyzWMil0123456789 ,.-^ÄÖÜéñ") for _ in range(rng.randint(0, 64)))
+            width = rng.randint(-2, 400)
+            fitted, length = annotate._fit(draw, text, face, width)
+            if draw.textlength(text, font=face) <= width:
+                assert (fitted, length) == (text, draw.textlength(text, font=face))
+                continue
+            starts = [n for n in range(1, len(text)) if draw.textlength(text[:n] + "…", font=face) <= width]
+            best = max(starts, default=0)
+            assert fitted == (text[:best] + "…" if best else ""), (text, width)
+            assert length == (draw.textlength(fitted, font=face) if best else 0.0)
 
 
 @pytest.mark.tools

@@ -1,9 +1,10 @@
-"""With Anonymize, a rendering without annotation, presentation state or pixel rule is made from the
-stored header (retrieve/rendered.py _renders_as_stored), not from the de-identified one: the
-answer must be the one the de-identified header gives. Every Part-10 object pydicom and pydicom-data
-ship, the bundled samples and a burned-in CT go through RetrieveRenderedImagingDocumentSet twice,
-with the stored-header path and with it switched off (every document then de-identified before
-rendering, as it always was), under four option sets; the images, their parameters, the
+"""With Anonymize, a rendering without presentation state or pixel rule is made from the stored
+header (retrieve/rendered.py _renders_as_stored), not from the de-identified one, and its annotation
+from its attributes de-identified alone (deid/attributes.py): the answer must be the one the
+de-identified header gives. Every Part-10 object pydicom and pydicom-data ship, the bundled samples
+and a burned-in CT go through RetrieveRenderedImagingDocumentSet twice, with the stored-header path
+and with it switched off (every document then de-identified before rendering, as it always was),
+under six option sets, two of them with the annotation drawn; the images, their parameters, the
 SourceDocumentUniqueIds and the errors must be identical, byte for byte. Without Anonymize, the
 stored header remembered after a first rendering must render the same as one read again."""
 
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.slow
 REPO = "1.2.3.4.5"
 BUNDLED = Path(wadows.__file__).parent / "data" / "samples"
 # (options, content type, rendering parameters): one request shape per option set, so the corpus
-# is rendered as full-size PNG, 128-px JPEG thumbnails, a windowed region and a GIF.
+# is rendered as full-size PNG, 128-px JPEG thumbnails, a windowed region and a GIF, and annotated.
 CASES = {
     "basic": ((), "image/png", {}),
     "clean descriptors, modified dates": (("CleanDescriptorsOption", "RetainLongitudinalTemporalInformationModifiedDatesOption"),
@@ -48,6 +49,11 @@ CASES = {
     "retain UIDs, device identity": (("RetainUIDsOption", "RetainDeviceIdentityOption"), "image/jpeg",
                                      {"region": "0.1,0.1,0.9,0.8", "window_center": "40", "window_width": "400"}),
     "clean pixel data, graphics": (("CleanPixelDataOption", "CleanGraphicsOption"), "image/gif", {"rows": "64"}),
+    # The annotation's text then comes from its attributes de-identified alone (deid/attributes.py).
+    "annotated, basic": ((), "image/png", {"annotation": "patient,technique"}),
+    "annotated thumbnails, modified dates, patient characteristics": (
+        ("RetainLongitudinalTemporalInformationModifiedDatesOption", "RetainPatientCharacteristicsOption",
+         "CleanDescriptorsOption"), "image/jpeg", {"rows": "128", "columns": "128", "annotation": "patient,technique"}),
 }
 
 

@@ -13,12 +13,16 @@ bundled font, so a 128-px thumbnail is still readable and OCR reads a 512-px ren
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
+from pydicom import config as pydicom_config
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 FONT_CANDIDATES = (
@@ -30,6 +34,14 @@ MIN_FONT = 10
 FONT_DIVISOR = 26
 MAX_CHARS = 64
 ANNOTATION_ORDER = ("patient", "technique")
+# What each set reads from the header (patient_lines, technique_lines): with Anonymize, only these
+# are de-identified for the annotation (retrieve/rendered.py), so a line reading another attribute
+# must name it here or it finds nothing (tests/render/test_annotate.py checks the two agree).
+ATTRIBUTES = {
+    "patient": ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyDescription"),
+    "technique": ("Modality", "SeriesDescription", "RepetitionTime", "EchoTime", "KVP", "XRayTubeCurrent",
+                  "XRayTubeCurrentInmA", "SliceThickness"),
+}
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -57,13 +69,50 @@ def _clean(value: object) -> str:
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
 
 
-def _text(ds: Dataset, keyword: str) -> str:
+# A value is read from the bytes read where pydicom's conversion is a split and a strip: ASCII
+# text (the same text under every Specific Character Set, no ISO 2022 escape) of the VRs below, and
+# numbers pydicom keeps as written. The text is the one pydicom's value gives (tests/render/
+# test_annotate.py compares both over every file pydicom ships and random values), without the
+# cost of its conversion, which was most of reading the lines; anything else goes through pydicom.
+_PLAIN = re.compile(rb"[\x00\x09-\x0d\x20-\x7e]*")
+_IS_TEXT = re.compile(r" *[+-]?[0-9]+ *")
+_DS_TEXT = re.compile(r" *[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)? *")
+
+
+def _raw_text(elem: object) -> str | None:
+    """The text of a value as read (str() of pydicom's value, several values joined with a
+    backslash), or None when pydicom's conversion must decide it."""
+    if type(elem) is not RawDataElement or elem.value is None or _PLAIN.fullmatch(elem.value) is None:
+        return None
+    vr, text = elem.VR, elem.value.decode("ascii")
+    if vr in ("LO", "SH"):
+        return "\\".join(v.rstrip("\0 ") for v in text.split("\\"))        # values.convert_text
+    if vr == "CS" or (vr == "DA" and not pydicom_config.datetime_conversion):
+        return text.rstrip(" \0")                                           # values.multi_string
+    numbers = _IS_TEXT if vr == "IS" and not pydicom_config.use_IS_numpy else \
+        _DS_TEXT if vr == "DS" and not (pydicom_config.use_DS_numpy or pydicom_config.use_DS_decimal) else None
+    if numbers is not None:
+        values = text.rstrip(" \0").split("\\")
+        if all(numbers.fullmatch(v) and len(v.strip()) <= 16 for v in values):
+            return "\\".join(v.strip() for v in values)                        # their original_string
+    return None
+
+
+def _decoded_text(ds: Dataset, keyword: str) -> str:
+    """What ``_text`` shows, from pydicom's value."""
     value = ds.get(keyword)
     if value is None or value == "":
         return ""
     if not isinstance(value, str) and hasattr(value, "__iter__") and not hasattr(value, "components"):
         value = "\\".join(str(v) for v in value)
     return _clean(value)
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    text = _raw_text(ds._dict.get(tag_for_keyword(keyword)))
+    if text is None:
+        return _decoded_text(ds, keyword)
+    return _clean(text) if text else ""
 
 
 def person_name(ds: Dataset, keyword: str = "PatientName") -> str:
@@ -136,24 +185,68 @@ def annotation_lines(ds: Dataset, which: Iterable[str]) -> dict[str, list[str]]:
     return out
 
 
+_TAGS = {name: tuple(int(tag_for_keyword(keyword) or 0) for keyword in keywords) for name, keywords in ATTRIBUTES.items()}
+
+
+def attribute_tags(which: Iterable[str]) -> tuple[int, ...]:
+    """The tags annotation_lines reads for the sets ``which``."""
+    wanted = set(which)
+    return tuple(tag for name in ANNOTATION_ORDER if name in wanted for tag in _TAGS[name])
+
+
+@lru_cache(maxsize=32)
+def _advances(face: Font) -> dict[str, float]:
+    """The advance of each printable ASCII character and of the ellipsis alone, measured once per
+    font: what the search for a line's cut starts from (an estimate: kerning and shaping are not in
+    it; the measurements decide)."""
+    draw = ImageDraw.Draw(Image.new("L", (1, 1)))
+    return {ch: draw.textlength(ch, font=face) for ch in [chr(c) for c in range(0x20, 0x7F)] + ["…"]}
+
+
 def _fit(draw: ImageDraw.ImageDraw, text: str, face: Font, width: int) -> tuple[str, float]:
     """Cut a line that is wider than the band may be, keeping its start (the name, the ID); with
     the width of what is kept, which the band's size needs."""
     whole = draw.textlength(text, font=face)
     if whole <= width:
         return text, whole
-    # The longest start that fits with the ellipsis, by bisection (a line's width grows with its
-    # length): a few measurements rather than one per character cut, which a thumbnail's narrow
-    # band made the larger part of drawing its annotation.
-    lo, hi, kept = 0, len(text) - 1, 0.0
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        length = draw.textlength(text[:mid] + "…", font=face)
-        if length <= width:
-            lo, kept = mid, length
-        else:
-            hi = mid - 1
-    return (text[:lo] + "…", kept) if lo else ("", 0.0)
+    # The longest start that fits with the ellipsis (a line's width grows with its length), searched
+    # from where the characters' own advances put it, in steps that double, then halved: two or
+    # three measurements where a bisection over the whole line took five or six (each measurement
+    # lays the text out again, and measuring was most of drawing a thumbnail's annotation).
+    if len(text) < 2:
+        return "", 0.0
+    widths: dict[int, float] = {}
+
+    def fits(n: int) -> bool:
+        widths[n] = draw.textlength(text[:n] + "…", font=face)
+        return widths[n] <= width
+
+    # Known: no start at all fits (``lo`` 0, drawn as nothing) and the whole line does not (``hi``).
+    lo, hi = 0, len(text)
+    advances = _advances(face)
+    other = whole / len(text)  # a character outside the table: the line's average
+    room, probe = width - advances["…"], 0
+    for ch in text[:hi - 1]:
+        room -= advances.get(ch, other)
+        if room < 0:
+            break
+        probe += 1
+    probe = max(1, probe)
+    step = 1
+    if fits(probe):
+        lo = probe
+        while lo + step < hi and fits(lo + step):
+            lo, step = lo + step, step * 2
+        hi = min(hi, lo + step)
+    else:
+        hi = probe
+        while hi - step > lo and not fits(hi - step):
+            hi, step = hi - step, step * 2
+        lo = max(lo, hi - step)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return (text[:lo] + "…", widths[lo]) if lo else ("", 0.0)
 
 
 def _block(img: Image.Image, lines: Sequence[str], face: Font, size: int, *, bottom: bool) -> None:

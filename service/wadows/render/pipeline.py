@@ -162,13 +162,14 @@ def _technique_extra(window: Window | None, voi_source: str | None, frame_number
 
 
 def render(ds: Dataset, request: RenderRequest, *, presentation: Dataset | None = None,
-           annotation: Mapping[str, Sequence[str]] | None = None,
+           annotation: Mapping[str, Sequence[str]] | Dataset | None = None,
            open_value: Callable[[], BinaryIO] | None = None,
            max_dimension: int = DEFAULT_MAX_DIMENSION) -> Rendered:
     """Render ``ds`` as ``request`` asks. ``presentation`` is the state PresentationUID resolved to
     (the caller answers 0019/0020 for unknown UIDs); ``annotation`` overrides the lines read from
-    ``ds`` (pass lines from the de-identified data set when anonymizing); ``open_value`` lets the
-    decoder read only the frame from the stored file (see dicom.frames.decode_frame)."""
+    ``ds``: the lines themselves, or the data set to read them from (when anonymizing, the
+    de-identified one, or the de-identified values of annotate.attribute_tags); ``open_value`` lets
+    the decoder read only the frame from the stored file (see dicom.frames.decode_frame)."""
     with warnings.catch_warnings():
         # pydicom warns with element values quoted (PHI when anonymizing): nothing may reach stderr.
         warnings.simplefilter("ignore")
@@ -183,7 +184,7 @@ def render(ds: Dataset, request: RenderRequest, *, presentation: Dataset | None 
 
 
 def _render(ds: Dataset, request: RenderRequest, presentation: Dataset | None,
-            annotation: Mapping[str, Sequence[str]] | None, open_value: Callable[[], BinaryIO] | None,
+            annotation: Mapping[str, Sequence[str]] | Dataset | None, open_value: Callable[[], BinaryIO] | None,
             max_dimension: int) -> Rendered:
     mime = request.validate(max_dimension)
     index = check_object(ds, request)
@@ -213,7 +214,10 @@ def _render(ds: Dataset, request: RenderRequest, presentation: Dataset | None,
     sets = tuple(name for name in annotate.ANNOTATION_ORDER if name in request.annotation)
     frames = frame_count(ds)
     if sets:
-        lines = dict(annotation) if annotation is not None else annotate.annotation_lines(ds, sets)
+        if annotation is None or isinstance(annotation, Dataset):
+            lines = annotate.annotation_lines(ds if annotation is None else annotation, sets)
+        else:
+            lines = dict(annotation)
         lines = {name: list(lines.get(name, ())) for name in sets}
         if "technique" in lines:
             lines["technique"] += _technique_extra(window, source, index + 1, frames)

@@ -10,8 +10,9 @@ small, so each is rendered completely before the response starts; nothing is cut
 
 Anonymize (PS3.18 §8.1.7): the rendering is made from the de-identified object, by the same
 Deidentifier.deidentify RAD-69's stream runs, so burned-in text is blanked by the same rule or the
-document is refused with urn:dicom:wado:0001; the annotation is read from that de-identified data set
-(dummies, the keyed pseudonymous ID, shifted dates); SourceDocumentUniqueId is the new SOP Instance
+document is refused with urn:dicom:wado:0001; the annotation is read from de-identified values only
+(dummies, the keyed pseudonymous ID, shifted dates: that data set's, or the same values of the
+attributes it shows when the image is rendered from the stored header); SourceDocumentUniqueId is the new SOP Instance
 UID, the one RAD-69 answers for the same object and key. A presentation state is de-identified with
 the same key, so its references name the new UIDs and the PresentationUID echoed is the mapped one.
 Overlays and graphic annotations are never drawn (render/presentation.py).
@@ -31,9 +32,11 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
 from ..deid import DeidentificationRefused, Deidentifier
+from ..deid.attributes import deidentified_attributes
 from ..dicom.part10 import read_element_header
 from ..dicom.tags import DOUBLE_FLOAT_PIXEL_DATA, FLOAT_PIXEL_DATA, PIXEL_DATA
 from ..render import RenderError, RenderRequest, check_object, render
+from ..render.annotate import attribute_tags
 from ..security.policy import TRUSTED, Caller
 from ..security.uids import is_valid_uid
 from ..store.base import HeaderRead, file_identity
@@ -183,12 +186,16 @@ def _document(source: ImagingDocumentSource, doc: RenderedDocumentRequest, calle
     stored = _renders_as_stored(resolved, wanted, state, whole)
     try:
         with quiet_pydicom(), _opened(source, resolved, whole, stored) as (ds, open_value):
+            annotation = None
             if resolved.deidentifier is not None and not stored:
                 ds = _deidentified(resolved.deidentifier, ds, whole)
                 if state is not None:
                     state = resolved.deidentifier.deidentify(state)
                     wanted = replace(wanted, presentation_uid=str(state.SOPInstanceUID))
-            rendered = render(ds, wanted, presentation=state, open_value=open_value, max_dimension=max_dimension)
+            elif stored and wanted.annotation:
+                annotation = _annotated_from(resolved, wanted)
+            rendered = render(ds, wanted, presentation=state, annotation=annotation, open_value=open_value,
+                              max_dimension=max_dimension)
     except OSError as exc:
         return resolved.error(*unavailable(exc))
     except DeidentificationRefused:
@@ -224,15 +231,28 @@ def _renders_as_stored(resolved: ResolvedDocument, wanted: RenderRequest, state:
     LUT modules, the functional group macros that carry them per frame (PS3.3 C.7.6.3, C.11,
     C.7.6.16), Pixel Spacing and Pixel Aspect Ratio: none of them is in PS3.15 Table E.1-1 under any
     option, so de-identification leaves them as stored, and the rendering is the same image
-    (tests/retrieve/test_rendered_stored.py compares the two over the corpus and four option sets).
-    What still needs the de-identified object: a pixel rule's blanking (``whole``: the engine blanks
-    and verifies the pixel data while it walks), an annotation (its text is read from the
-    de-identified header) and a presentation state (its references must name the new UIDs). The
-    decision (refusal, new UIDs) was made in resolve.py either way, and nothing read from the header
+    (tests/retrieve/test_rendered_stored.py compares the two over the corpus and six option sets, two annotated).
+    An annotation's text is read from the de-identified values of the attributes it shows, walked
+    alone (_annotated_from), never from the stored header. What still needs the de-identified
+    object: a pixel rule's blanking (``whole``: the engine blanks and verifies the pixel data while
+    it walks) and a presentation state (its references must name the new UIDs). The decision
+    (refusal, new UIDs) was made in resolve.py either way, and nothing else read from the header
     leaves with the image: only pixels are encoded (render/encode.py), and errors and logs carry
     fixed texts."""
     return (resolved.deidentifier is not None and not whole and state is None
-            and not wanted.annotation and wanted.presentation_uid is None)
+            and wanted.presentation_uid is None)
+
+
+def _annotated_from(resolved: ResolvedDocument, wanted: RenderRequest) -> Dataset:
+    """What an annotation of a document rendered from its stored header (_renders_as_stored) is
+    read from: the attributes it shows (render/annotate.py ATTRIBUTES) as the de-identified object
+    carries them (deid/attributes.py: dummies, the keyed pseudonymous ID, shifted dates), by the
+    plan resolve.py's decision made from this header; the same text as the whole walk's."""
+    deid, header = resolved.deidentifier, resolved.header
+    assert deid is not None and header is not None
+    plan = resolved.new_uids.plan if resolved.new_uids is not None else None
+    return deidentified_attributes(header, plan if plan is not None else deid.plan_object(header),
+                                   attribute_tags(wanted.annotation))
 
 
 @contextmanager
