@@ -16,6 +16,6 @@ def test_quick_run_prints_the_table():
     require_orthanc()
     need_tool("curl", "curl")
     rows = quick_table("rendered.py", timeout=900)
-    assert len(rows) == 14
+    assert len(rows) == 16
     for cells in rows:
         assert float(cells[1]) > 0 and cells[2].endswith("x"), cells
