@@ -143,8 +143,12 @@ def test_the_bound_in_bytes_holds(store, reads):
 
 
 def test_rendering_leaves_the_remembered_header_as_stored(store):
+    """Plain and anonymized annotated renderings both read the remembered headers (the latter its
+    annotation's attributes de-identified alone, deid/attributes.py): neither may change them."""
     source = source_for(store)
     render(source, store, annotation="patient,technique")
+    render(source, store, anonymize="yes", annotation="patient,technique")
+    assert len(source.render_headers) == len(FILES)
     for instance, (read, _) in source.render_headers._items.items():
         stored = pydicom.dcmread(store[0] / instance.location, stop_before_pixels=True)
         for element in stored:
